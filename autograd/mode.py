@@ -1,0 +1,39 @@
+"""Whether ops record the graph: `no_grad()` switches recording off, `is_grad_enabled()` tells."""
+
+from __future__ import annotations
+
+from contextlib import ContextDecorator
+
+# Read by `autograd.value.apply` on every op. One flag for the whole process, not per thread.
+enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record their parents (the default)."""
+    return enabled
+
+
+class set_grad_enabled(ContextDecorator):
+    """Context manager and decorator that sets recording on or off, and restores it on exit."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self.previous: list[bool] = []  # a stack, so one instance may be re-entered
+
+    def __enter__(self):
+        global enabled
+        self.previous.append(enabled)
+        enabled = self.mode
+        return self
+
+    def __exit__(self, *exc_info):
+        global enabled
+        enabled = self.previous.pop()
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Inside it (or a function it decorates) ops compute data but record no parents."""
+
+    def __init__(self):
+        super().__init__(False)

@@ -1,0 +1,213 @@
+"""The rule table: every primitive op, its forward and its local derivatives, once.
+
+A rule is a Python expression over the op's inputs `x`, `y` and its result `out`. The same text
+is compiled three ways: over floats (the eager fast path), over Values (`create_graph=True`,
+so derivatives are differentiable again) and, by `autograd.compile`, into straight-line code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+inf = math.inf
+nan = math.nan
+
+
+# --- float functions the rules may call ------------------------------------------------------
+# Each raises the built-in exception a Python user expects; `apply` adds the op and the value.
+
+
+def sigmoid(x: float) -> float:
+    """Logistic function 1 / (1 + e**-x)."""
+    # NOTE: branch on the sign so that exp() only ever sees a non-positive argument.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def softplus(x: float) -> float:
+    """log(1 + e**x)."""
+    # NOTE: max(x, 0) + log1p(e**-|x|) is the same function without overflow for large |x|.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def power(x: float, y: float) -> float:
+    """x ** y as a real number: refuses the complex results Python would return."""
+    if x < 0 and y != math.floor(y):
+        raise ValueError("a negative base to a non-integer power is not a real number")
+    return x**y
+
+
+def ieee_power(x: float, y: float) -> float:
+    """x ** y with IEEE limits instead of exceptions (0 ** -1 = inf), for derivatives only."""
+    try:
+        return power(x, y)
+    except ZeroDivisionError:  # 0 ** negative
+        return inf
+    except OverflowError:
+        return -inf if x < 0 and y % 2 == 1 else inf
+
+
+FLOAT_FUNCTIONS: dict[str, object] = {
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "tanh": math.tanh,
+    "sin": math.sin,
+    "cos": math.cos,
+    "sigmoid": sigmoid,
+    "softplus": softplus,
+    "power": power,
+    "ieee_power": ieee_power,
+    "inf": inf,
+    "nan": nan,
+}
+
+
+def _as_method(name: str) -> Callable:
+    """`name` for rules evaluated on Values: the Value method, or the float function on a number."""
+    on_floats = FLOAT_FUNCTIONS[name]
+
+    def function(x):
+        return on_floats(x) if isinstance(x, (int, float)) else getattr(x, name)()
+
+    return function
+
+
+def _value_power(x, y):
+    return power(x, y) if isinstance(x, (int, float)) and isinstance(y, (int, float)) else x**y
+
+
+_METHODS = ("exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid", "softplus")
+VALUE_FUNCTIONS: dict[str, object] = {
+    **{name: _as_method(name) for name in _METHODS},
+    "power": _value_power,
+    "ieee_power": _value_power,
+    "inf": inf,
+    "nan": nan,
+}
+
+
+# --- the op record ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """A primitive: its forward and the derivative of `out` w.r.t. each input, as expressions."""
+
+    name: str
+    forward_source: str
+    grad_sources: tuple[str, ...]
+    domain: str = ""  # what to tell a user whose input is outside it
+    arity: int = field(init=False)
+    forward: Callable = field(init=False, repr=False)  # (x, y) -> out, on floats
+    float_grads: tuple[Callable, ...] = field(
+        init=False, repr=False
+    )  # (x, y, out) -> d out/d input
+    value_grads: tuple[Callable, ...] = field(init=False, repr=False)  # the same rules on Values
+
+    def __post_init__(self):
+        set_field = object.__setattr__.__get__(self)
+        set_field("arity", len(self.grad_sources))
+        set_field("forward", _function("x, y", self.forward_source, FLOAT_FUNCTIONS))
+        set_field("float_grads", _functions(self.grad_sources, FLOAT_FUNCTIONS))
+        set_field("value_grads", _functions(self.grad_sources, VALUE_FUNCTIONS))
+
+
+def _function(arguments: str, source: str, functions: dict) -> Callable:
+    # The sources are this module's constants, never user input.
+    return eval(f"lambda {arguments}: {source}", dict(functions))  # noqa: S307
+
+
+def _functions(sources: tuple[str, ...], functions: dict) -> tuple[Callable, ...]:
+    return tuple(_function("x, y, out", source, functions) for source in sources)
+
+
+# --- the table -------------------------------------------------------------------------------
+# Binary ops take two inputs; either may be a Value or a constant number (the 3 in x**3), and
+# only Value inputs become parents. Unary ops ignore y, except where y is a constant argument
+# (the slope of leaky_relu).
+
+# d(x+y)/dx = 1, d(x+y)/dy = 1
+ADD = Op("add", "x + y", ("1.0", "1.0"))
+# d(x-y)/dx = 1, d(x-y)/dy = -1
+SUB = Op("sub", "x - y", ("1.0", "-1.0"))
+# d(xy)/dx = y, d(xy)/dy = x
+MUL = Op("mul", "x * y", ("y", "x"))
+# d(x/y)/dx = 1/y, d(x/y)/dy = -x/y**2 = -out/y
+DIV = Op("div", "x / y", ("1.0 / y", "-out / y"), domain="the divisor must not be 0")
+# d(x**y)/dx = y x**(y-1), d(x**y)/dy = x**y ln x  (PyTorch's limits at x = 0: 0, and nan for x < 0)
+POW = Op(
+    "pow",
+    "power(x, y)",
+    (
+        "y * ieee_power(x, y - 1) if y else 0.0",
+        "out * log(x) if x > 0 else 0.0 if x >= 0 else nan",
+    ),
+    domain="x ** y needs x != 0 when y < 0, an integer y when x < 0, and a result below 1.8e308",
+)
+# d(-x)/dx = -1
+NEG = Op("neg", "-x", ("-1.0",))
+# d|x|/dx = sign(x), 0 at 0 like PyTorch
+ABS = Op("abs", "abs(x)", ("1.0 if x > 0 else -1.0 if x < 0 else 0.0",))
+# d e**x/dx = e**x
+EXP = Op(
+    "exp",
+    "exp(x)",
+    ("out",),
+    domain="exp(x) overflows a float for x > 709.78; scale the input down",
+)
+# d ln x/dx = 1/x
+LOG = Op(
+    "log",
+    "log(x)",
+    ("1.0 / x",),
+    domain="log is defined for x > 0; clamp the input or add a small epsilon",
+)
+# d sqrt(x)/dx = 1 / (2 sqrt(x)), inf at 0 like PyTorch
+SQRT = Op(
+    "sqrt",
+    "sqrt(x)",
+    ("0.5 / out if out > 0 else inf if out >= 0 else nan",),
+    domain="sqrt is defined for x >= 0; clamp the input or use abs()",
+)
+# d tanh(x)/dx = 1 - tanh(x)**2
+TANH = Op("tanh", "tanh(x)", ("1.0 - out * out",))
+# d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))
+SIGMOID = Op("sigmoid", "sigmoid(x)", ("out * (1.0 - out)",))
+# d relu(x)/dx = 1 if x > 0 else 0 (0 at 0 and nan passes through, like PyTorch)
+RELU = Op("relu", "0.0 if x <= 0 else x", ("0.0 if x <= 0 else 1.0",))
+# d leaky_relu(x)/dx = 1 if x > 0 else slope; y is the slope, a constant
+LEAKY_RELU = Op("leaky_relu", "y * x if x <= 0 else x", ("y if x <= 0 else 1.0",))
+# d softplus(x)/dx = sigmoid(x)
+SOFTPLUS = Op("softplus", "softplus(x)", ("sigmoid(x)",))
+# d sin(x)/dx = cos(x)
+SIN = Op("sin", "sin(x)", ("cos(x)",), domain="sin is defined for finite x")
+# d cos(x)/dx = -sin(x)
+COS = Op("cos", "cos(x)", ("-sin(x)",), domain="cos is defined for finite x")
+
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        ADD,
+        SUB,
+        MUL,
+        DIV,
+        POW,
+        NEG,
+        ABS,
+        EXP,
+        LOG,
+        SQRT,
+        TANH,
+        SIGMOID,
+        RELU,
+        LEAKY_RELU,
+        SOFTPLUS,
+        SIN,
+        COS,
+    )
+}

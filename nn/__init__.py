@@ -1,0 +1,1 @@
+"""Neural networks on scalargrad's `autograd`: modules, losses, optimizers, data, training."""
