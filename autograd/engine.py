@@ -1,8 +1,8 @@
 """Reverse-mode passes over a graph: its topological order, `backward` and `grad`.
 
 Everything here is iterative, so a chain of 10**6 nodes needs no more than the default
-recursion limit. Walking the topological order backwards, a node is reached only after every node that
-uses it, so its gradient is complete by the time it passes it on to its parents.
+recursion limit. Walking the topological order backwards, a node is reached only after every
+node that uses it, so its gradient is complete by the time it passes it on to its parents.
 """
 
 from __future__ import annotations
@@ -15,29 +15,62 @@ if TYPE_CHECKING:
     from autograd.value import Value
 
 
+def interior_order(root: Value, keep_grads: bool = True) -> list[Value]:
+    """The nodes below `root` that have parents, each once, parents before children.
+
+    Leaves are left out: they have nothing to pass on. With `keep_grads=False` every node in
+    the result is left with its `.grad` set to 0.0, ready for a backward pass.
+    """
+    # Depth-first with an explicit stack: a node is met once to push its parents and once more,
+    # when they are all placed, to be placed itself.
+    # NOTE: a node's visit state is kept in its .grad slot rather than in hash sets (which made
+    # backward twice as slow on big graphs). The two marks are new objects for every walk, so a
+    # walk interrupted midway leaves no mark that a later walk could mistake for its own.
+    opened, placed = object(), object()
+    saved = []  # with keep_grads: (node, its grad before the walk)
+    order = []
+    stack = [root] if root._op is not None else []
+    try:
+        while stack:
+            node = stack.pop()
+            mark = node.grad
+            if mark is placed:
+                continue
+            if mark is opened:
+                node.grad = placed
+                order.append(node)
+                continue
+            if keep_grads:
+                saved.append((node, mark))
+            node.grad = opened
+            stack.append(node)
+            if node._dx is not None and node._x._op is not None and node._x.grad is not placed:
+                stack.append(node._x)
+            if node._dy is not None and node._y._op is not None and node._y.grad is not placed:
+                stack.append(node._y)
+    finally:
+        # Every marked node is in `order`, or still on `stack` if the walk was interrupted.
+        if keep_grads:
+            for node, grad in saved:
+                node.grad = grad
+        else:
+            for nodes in (order, stack):
+                for node in nodes:
+                    node.grad = 0.0
+    return order
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node below `root` once: parents before children, `root` last."""
-    # Depth-first, with an explicit stack: a node is visited once to push its parents and once
-    # more, after all of them are placed, to be placed itself.
-    order = []
-    opened = set()  # nodes whose parents have been pushed
-    placed = set()  # nodes already in `order`
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in placed:
-            continue
-        if node in opened:
-            placed.add(node)
-            order.append(node)
-            continue
-        opened.add(node)
-        stack.append(node)
-        if node._dx is not None and node._x not in opened:
-            stack.append(node._x)
-        if node._dy is not None and node._y not in opened:
-            stack.append(node._y)
-    return order
+    interior = interior_order(root)
+    leaves = {}  # a dict keeps the first-seen order and drops repeats
+    for node in interior:
+        if node._dx is not None and node._x._op is None:
+            leaves[node._x] = None
+        if node._dy is not None and node._y._op is None:
+            leaves[node._y] = None
+    # Leaves have no parents, so listing them all first keeps the order topological.
+    return [*leaves, *interior] if interior else [root]
 
 
 def backward(root: Value, gradient: float = 1.0) -> None:
@@ -49,10 +82,7 @@ def backward(root: Value, gradient: float = 1.0) -> None:
     from autograd.value import as_float
 
     gradient = as_float(gradient, "backward gradient")
-    order = topological_order(root)
-    for node in order:
-        if node._op is not None:
-            node.grad = 0.0
+    order = interior_order(root, keep_grads=False)
     root.grad += gradient
     for node in reversed(order):
         g = node.grad
@@ -80,7 +110,7 @@ def grad(output: Value, inputs, create_graph: bool = False) -> list:
 
     grads = {output: 1.0}
     with set_grad_enabled(create_graph):
-        for node in reversed(topological_order(output)):
+        for node in reversed(interior_order(output)):
             op = node._op
             if op is None:
                 continue

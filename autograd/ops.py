@@ -145,7 +145,7 @@ POW = Op(
     "power(x, y)",
     (
         "y * ieee_power(x, y - 1) if y else 0.0",
-        "out * log(x) if x > 0 else 0.0 if x >= 0 else nan",
+        "out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan",
     ),
     domain="x ** y needs x != 0 when y < 0, an integer y when x < 0, and a result below 1.8e308",
 )

@@ -1,4 +1,4 @@
-"""The graph node `Value` and `apply`, which runs an op from the rule table and records it.
+"""The graph node `Value`, and its operator methods, generated from the rule table in ops.py.
 
 A node is one object with no reference cycles: its inputs and local derivatives live in slots,
 not in per-node tuples or closures, so building a graph costs little memory and gives Python's
@@ -209,6 +209,7 @@ def _define(method: str, op: Op, source: str, docstring: str) -> None:
     )
     exec(source, namespace)  # noqa: S102 - the source is built from this package's rule table
     function = namespace[method]
+    namespace.update(FLOAT_FUNCTIONS)  # `def exp` shadowed the float exp its rule calls
     function.__doc__ = docstring
     setattr(Value, method, function)
     _METHOD_SOURCES[method] = source

@@ -1,0 +1,10 @@
+# Shortcuts for tasks.py, which does the work with nothing but Python (see README).
+.PHONY: demo test lint bench
+demo:
+	python3 tasks.py demo
+test:
+	python3 tasks.py test
+lint:
+	python3 tasks.py lint
+bench:
+	python3 tasks.py bench

@@ -1,0 +1,192 @@
+"""scalargrad against micrograd 0.1.0, PyTorch 0-dim float64 tensors and a hand-written floor.
+
+Every engine runs in a worker process of its own, holding only its own imports and objects, as
+in a user's program; the parent drives them in alternating rounds (A B C D A B C D ...) in one
+run, and prints medians and ratios. Run: `python benchmarks/bench.py` (full size, a few
+minutes) or `--quick` (small sizes, a smoke test). Needs `pip install -e ".[bench]"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workloads import mlp_weights, moons, serve  # noqa: E402
+
+ENGINES = ("scalargrad", "micrograd", "torch", "floor")
+INSTALL = {"micrograd": "pip install micrograd==0.1.0", "torch": "pip install torch==2.13.0"}
+
+
+class Worker:
+    """One engine in a process of its own (see workloads.serve)."""
+
+    def __init__(self, engine: str):
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter, no shared heap
+        self.engine = engine
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=serve, args=(engine, child), daemon=True)
+        self.process.start()
+
+    def ask(self, *request):
+        self.connection.send(request)
+        answer = self.connection.recv()
+        if isinstance(answer, tuple) and answer and answer[0] == "error":
+            raise RuntimeError(f"{self.engine}: {answer[1]}")
+        return answer
+
+    def close(self) -> None:
+        self.connection.send(None)
+        self.process.join()
+
+
+def available(engine: str) -> bool:
+    if engine not in INSTALL:
+        return True
+    import importlib.util
+
+    if importlib.util.find_spec(engine) is None:
+        print(f"{engine} is not installed ({INSTALL[engine]}): left out")
+        return False
+    return True
+
+
+def alternate(workers: dict[str, Worker], workload: str, arguments, rounds: int, calls: int):
+    """Median seconds per step of each engine, asked in turn, round after round.
+
+    Each round runs one untimed step and then `calls` timed steps in a row in each worker, so
+    garbage an engine leaves for the cyclic collector is paid for in its own steps, as in a
+    training loop.
+    """
+    times: dict[str, list[float]] = {name: [] for name in workers}
+    for _ in range(rounds):
+        for name, worker in workers.items():
+            times[name] += worker.ask("time", workload, arguments, calls)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def disagreement(a: float, b: float) -> float:
+    """|a - b| relative to the larger of the two, or absolute below 1e-3 (sums that cancel)."""
+    return abs(a - b) / max(abs(a), abs(b), 1e-3)
+
+
+def check_agreement(workers: dict[str, Worker], weights, data) -> list[str]:
+    """Loss and every gradient of W1 must agree to 1e-9 across engines (see `disagreement`)."""
+    results = {
+        name: w.ask("measure", "w1_gradients", (weights, data)) for name, w in workers.items()
+    }
+    reference_loss, reference_grads = results["scalargrad"]
+    problems = []
+    for name, (loss, grads) in results.items():
+        worst = max(disagreement(g, r) for g, r in zip(grads, reference_grads, strict=True))
+        if disagreement(loss, reference_loss) > 1e-9 or worst > 1e-9:
+            problems.append(f"{name}: loss {loss!r} vs {reference_loss!r}, worst grad {worst:.1e}")
+        print(f"  agreement with scalargrad: {name:<11} loss {loss:.15f}  worst grad {worst:.1e}")
+    return problems
+
+
+def milliseconds(seconds: float) -> str:
+    return f"{seconds * 1e3:9.2f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds per workload")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    rounds = args.rounds or (2 if quick else 5)
+
+    data = moons(20 if quick else 100)
+    weights = mlp_weights([2, 16, 16, 1])
+    workers = {name: Worker(name) for name in ENGINES if available(name)}
+    print(f"Python {sys.version.split()[0]}; engines: {', '.join(workers)}; rounds: {rounds}\n")
+    try:
+        return run_all(workers, data, weights, quick, rounds)
+    finally:
+        for worker in workers.values():
+            worker.close()
+
+
+def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int) -> int:
+    """Every workload on every engine; prints the table and the targets; 1 on disagreement."""
+    print("W0 agreement: W1 loss and gradients, every engine against scalargrad")
+    problems = check_agreement(workers, weights, data)
+    rows: list[tuple[str, str, str]] = []  # (workload, engine, figure)
+    targets: list[tuple[str, bool]] = []
+
+    print("\nW1 one training step, MLP 2-16-16-1, mean hinge loss, SGD")
+    w1 = alternate(workers, "w1", (weights, data, 0.05), rounds, calls=3)
+    for name, seconds in w1.items():
+        rows.append(("W1 MLP step", name, milliseconds(seconds)))
+
+    print("W2 bytes per op node, chain y = y*c + d")
+    ops = 20_000 if quick else 200_000
+    w2 = {name: worker.ask("measure", "w2", (ops,)) for name, worker in workers.items()}
+    for name, per_op in w2.items():
+        note = " (RSS)" if name == "torch" else ""
+        rows.append(("W2 bytes/op", name, f"{per_op:9.1f} B{note}"))
+
+    print("W3 deepest chain y = y + x, and backward time at the full depth")
+    depth = 10_000 if quick else 1_000_000
+    for name, worker in workers.items():
+        if name == "floor":
+            continue
+        deepest = worker.ask("measure", "w3_deepest", (depth,))
+        rows.append(("W3 deepest chain", name, f"{deepest:,}"))
+        if deepest == depth:
+            seconds = worker.ask("measure", "w3_time", (depth,))
+            rows.append((f"W3 backward at {depth:,}", name, milliseconds(seconds)))
+            if name == "scalargrad":
+                met = quick or seconds <= 1.2
+                targets.append((f"W3: backward of a 10**6 chain <= 1.2 s ({seconds:.2f} s)", met))
+
+    print("W5 pairwise sum of products of distinct leaves, forward + backward")
+    n = 10_000 if quick else 100_000
+    w5 = alternate(workers, "w5", (n,), rounds, calls=2)
+    for name, seconds in w5.items():
+        rows.append(("W5 sum of products", name, milliseconds(seconds)))
+
+    def ratio_target(label, results, other, at_least):
+        if other not in results:
+            return
+        ratio = results[other] / results["scalargrad"]
+        targets.append(
+            (f"{label}: {ratio:.1f}x faster than {other} (target {at_least}x)", ratio >= at_least)
+        )
+
+    ratio_target("W1", w1, "micrograd", 20)
+    ratio_target("W1", w1, "torch", 8)
+    ratio_target("W5", w5, "micrograd", 8)
+    ratio_target("W5", w5, "torch", 12)
+    targets.append(
+        (f"W2: {w2['scalargrad']:.0f} bytes per op node (target <= 128)", w2["scalargrad"] <= 128)
+    )
+    print_table(rows, w1, w5)
+    print("\nTargets" + (" (quick run: sizes are small, ratios indicative only)" if quick else ""))
+    for text, met in targets:
+        print(f"  [{'met' if met else 'MISSED'}] {text}")
+    for problem in problems:
+        print(f"  [DISAGREE] {problem}")
+    return 1 if problems else 0
+
+
+def print_table(rows, w1: dict, w5: dict) -> None:
+    """A Markdown table, ready to paste into the README."""
+    print("\n| workload | engine | measured | scalargrad is |")
+    print("|---|---|---|---|")
+    for workload, engine, figure in rows:
+        speedup = ""
+        for prefix, results in (("W1", w1), ("W5", w5)):
+            if workload.startswith(prefix) and engine != "scalargrad":
+                factor = results[engine] / results["scalargrad"]
+                speedup = f"{factor:.1f}x faster" if factor >= 1 else f"{1 / factor:.1f}x slower"
+        print(f"| {workload} | {engine} | {figure.strip()} | {speedup} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

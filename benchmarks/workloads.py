@@ -1,0 +1,314 @@
+"""The benchmark's workloads, run inside one engine's worker process (see bench.py).
+
+Each engine is reached through `make`, its scalar constructor (None for the hand-written floor),
+so one piece of code drives scalargrad, micrograd and PyTorch alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import floor  # noqa: E402  (benchmarks/floor.py: the same work on plain floats)
+
+
+def scalar_maker(engine: str) -> Callable | None:
+    """The engine's scalar constructor, imported here so that each worker loads only its own."""
+    if engine == "scalargrad":
+        from autograd import Value
+
+        return Value
+    if engine == "micrograd":
+        from micrograd.engine import Value
+
+        return Value
+    if engine == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        return TorchScalar
+    return None
+
+
+# --- the engines, behind one small interface ------------------------------------------------
+
+
+def TorchScalar(x: float, requires_grad: bool = True):  # noqa: N802 - stands in for a class
+    """A 0-dim float64 tensor that requires grad: PyTorch's closest thing to a Value."""
+    import torch
+
+    return torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad)
+
+
+def grad_of(parameter) -> float:
+    grad = parameter.grad
+    return 0.0 if grad is None else float(grad)
+
+
+def zero_grads(parameters) -> None:
+    for parameter in parameters:
+        parameter.grad = None if hasattr(parameter, "requires_grad") else 0.0
+
+
+def sgd_update(parameters, lr: float) -> None:
+    if parameters and hasattr(parameters[0], "requires_grad"):
+        import torch
+
+        with torch.no_grad():
+            for parameter in parameters:
+                parameter -= lr * parameter.grad
+    else:
+        for parameter in parameters:
+            parameter.data -= lr * parameter.grad
+
+
+# --- data and weights shared by every engine -------------------------------------------------
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[int]]:
+    """Two interleaved half circles, labels -1/+1 (for the hinge loss)."""
+    rng = random.Random(seed)
+    points, labels = [], []
+    for i in range(n):
+        angle = math.pi * rng.random()
+        if i % 2 == 0:
+            x, y, label = math.cos(angle), math.sin(angle), 1
+        else:
+            x, y, label = 1 - math.cos(angle), 0.5 - math.sin(angle), -1
+        points.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
+        labels.append(label)
+    return points, labels
+
+
+def mlp_weights(sizes: list[int], seed: int = 0) -> list[list[tuple[list[float], float]]]:
+    """Per layer, per neuron: (weights, bias) as floats, He-uniform, the same for every engine."""
+    rng = random.Random(seed)
+    layers = []
+    for fan_in, fan_out in zip(sizes, sizes[1:], strict=False):
+        bound = math.sqrt(6 / fan_in)
+        layers.append(
+            [([rng.uniform(-bound, bound) for _ in range(fan_in)], 0.0) for _ in range(fan_out)]
+        )
+    return layers
+
+
+# --- W1: one training step of an MLP -----------------------------------------------------
+
+
+class ValueMLP:
+    """The W1 network written with an engine's scalars: neurons are `sum(w*x) + b`."""
+
+    def __init__(self, make: Callable, weights):
+        self.layers = [[([make(w) for w in ws], make(b)) for ws, b in layer] for layer in weights]
+        self.parameters = [p for layer in self.layers for ws, b in layer for p in (*ws, b)]
+
+    def __call__(self, x):
+        for index, layer in enumerate(self.layers):
+            hidden = index < len(self.layers) - 1
+            outputs = []
+            for ws, b in layer:
+                activation = sum((w * xi for w, xi in zip(ws, x, strict=False)), b)
+                outputs.append(activation.relu() if hidden else activation)
+            x = outputs
+        return x[0]
+
+    def step(self, points, labels, lr: float) -> float:
+        """Forward over all points, mean hinge loss, backward, SGD; returns the loss."""
+        losses = [(1 + -label * self(x)).relu() for x, label in zip(points, labels, strict=False)]
+        loss = sum(losses) * (1.0 / len(losses))
+        zero_grads(self.parameters)
+        loss.backward()
+        sgd_update(self.parameters, lr)
+        return float(loss.data) if not hasattr(loss, "item") else loss.item()
+
+
+def w1_step_factory(make, weights, data, lr: float) -> Callable[[], float]:
+    """One W1 training step on a network that persists across calls, as in a training loop."""
+    points, labels = data
+    if make is None:
+        network = floor.FloorMLP(weights)
+        return lambda: network.step(points, labels, lr)
+    network = ValueMLP(make, weights)
+    return lambda: network.step(points, labels, lr)
+
+
+def w1_gradients(make, weights, data) -> tuple[float, list[float]]:
+    """Loss and parameter gradients of one step from `weights`, to compare engines."""
+    points, labels = data
+    if make is None:
+        network = floor.FloorMLP(weights)
+        loss = network.step(points, labels, lr=0.0)
+        return loss, network.gradients()
+    network = ValueMLP(make, weights)
+    loss = network.step(points, labels, lr=0.0)
+    return loss, [grad_of(p) for p in network.parameters]
+
+
+# --- W2: memory per op node ----------------------------------------------------------------
+
+
+def w2_bytes_per_op(make, ops: int) -> float:
+    """tracemalloc bytes held per op by a chain y = y*c + d (constants count against the op)."""
+    if make is TorchScalar:
+        return w2_torch_bytes_per_op(ops)
+    c, d = 0.999, 0.001
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    if make is None:
+        kept = floor.chain_tape(ops // 2, c, d)
+    else:
+        y = make(1.0)
+        for _ in range(ops // 2):
+            y = y * c + d
+        kept = y
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    del kept
+    return used / ops
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+def w2_torch_bytes_per_op(ops: int) -> float:
+    """Resident memory per op for torch (its tensors live in C++, invisible to tracemalloc)."""
+    gc.collect()
+    before = rss_bytes()
+    y = TorchScalar(1.0)
+    for _ in range(ops // 2):
+        y = y * 0.999 + 0.001
+    used = rss_bytes() - before
+    del y
+    return used / ops
+
+
+# --- W3: deep chains -----------------------------------------------------------------------
+
+
+def chain_backward_seconds(make, depth: int) -> float:
+    """Build y = y + x, `depth` adds deep, and time its backward; raises if it cannot."""
+    x = make(1.0)
+    y = make(0.0)
+    for _ in range(depth):
+        y = y + x
+    start = time.perf_counter()
+    y.backward()
+    seconds = time.perf_counter() - start
+    assert abs(grad_of(x) - depth) < 1e-6 * depth, "wrong gradient on the chain"
+    return seconds
+
+
+def deepest_chain(make, limit: int) -> int:
+    """The deepest chain (up to `limit`) whose backward succeeds, by doubling then bisection."""
+    good, bad = 0, None
+    depth = 1000
+    while bad is None and depth <= limit:
+        try:
+            chain_backward_seconds(make, depth)
+            good, depth = depth, depth * 2
+        except RecursionError:
+            bad = depth
+    if bad is None:
+        return good if good == limit else _try_limit(make, good, limit)
+    while bad - good > max(1, good // 100):
+        middle = (good + bad) // 2
+        try:
+            chain_backward_seconds(make, middle)
+            good = middle
+        except RecursionError:
+            bad = middle
+    return good
+
+
+def _try_limit(make, good: int, limit: int) -> int:
+    try:
+        chain_backward_seconds(make, limit)
+        return limit
+    except RecursionError:
+        return good
+
+
+# --- W5: many independent products -----------------------------------------------------------
+
+
+def pairwise_sum(terms: list):
+    """Sum by halves, so the graph is log2(n) deep rather than n."""
+    while len(terms) > 1:
+        paired = [a + b for a, b in zip(terms[::2], terms[1::2], strict=False)]
+        if len(terms) % 2:
+            paired.append(terms[-1])
+        terms = paired
+    return terms[0]
+
+
+def w5_factory(make, n: int) -> Callable[[], float]:
+    """Forward + backward of a pairwise sum of n products of distinct leaves."""
+    rng = random.Random(5)
+    a_data = [rng.uniform(-1, 1) for _ in range(n)]
+    b_data = [rng.uniform(-1, 1) for _ in range(n)]
+    if make is None:
+        return lambda: floor.products_step(a_data, b_data)
+    a = [make(v) for v in a_data]
+    b = [make(v) for v in b_data]
+
+    def step() -> float:
+        total = pairwise_sum([ai * bi for ai, bi in zip(a, b, strict=False)])
+        total.backward()
+        return float(total.data) if not hasattr(total, "item") else total.item()
+
+    return step
+
+
+# --- the worker process ---------------------------------------------------------------------
+
+FACTORIES = {"w1": w1_step_factory, "w5": w5_factory}
+MEASURES = {
+    "w1_gradients": w1_gradients,
+    "w2": w2_bytes_per_op,
+    "w3_time": chain_backward_seconds,
+    "w3_deepest": deepest_chain,
+}
+
+
+def serve(engine: str, connection) -> None:
+    """Answer the parent's requests for one engine until it sends None.
+
+    ("time", workload, arguments, calls): build the workload's step once (kept for later rounds),
+    run it once untimed, then `calls` times; answers the list of seconds.
+    ("measure", name, arguments): answers MEASURES[name](make, *arguments).
+    Any exception is answered as ("error", text) so the parent can report it.
+    """
+    make = scalar_maker(engine)
+    steps: dict[str, Callable] = {}
+    while (request := connection.recv()) is not None:
+        try:
+            if request[0] == "time":
+                _, workload, arguments, calls = request
+                if workload not in steps:
+                    steps.clear()  # drop the previous workload's graphs and leaves
+                    gc.collect()
+                    steps[workload] = FACTORIES[workload](make, *arguments)
+                step = steps[workload]
+                step()
+                answer = []
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    step()
+                    answer.append(time.perf_counter() - start)
+            else:
+                _, name, arguments = request
+                answer = MEASURES[name](make, *arguments)
+        except Exception as error:  # reported by the parent, which decides what it means
+            answer = ("error", f"{type(error).__name__}: {error}")
+        connection.send(answer)
