@@ -1,16 +1,22 @@
 """scalargrad's engine: scalar `Value`s that record how they were computed, and reverse mode."""
 
 from autograd.check import gradcheck
+from autograd.compile import compile
+from autograd.draw import draw_dot, render_svg, to_dot
 from autograd.engine import grad, topological_order
 from autograd.mode import is_grad_enabled, no_grad, set_grad_enabled
 from autograd.value import Value
 
 __all__ = [
     "Value",
+    "compile",
+    "draw_dot",
     "grad",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "render_svg",
     "set_grad_enabled",
+    "to_dot",
     "topological_order",
 ]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 inf = math.inf
 nan = math.nan
 
 
 # --- float functions the rules may call ------------------------------------------------------
-# Each raises the built-in exception a Python user expects; `apply` adds the op and the value.
+# Each raises the built-in exception a Python user expects; the operator methods then add the
+# op's name and inputs to the message (`value.domain_error`).
 
 
 def sigmoid(x: float) -> float:
@@ -94,36 +94,31 @@ VALUE_FUNCTIONS: dict[str, object] = {
 # --- the op record ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
 class Op:
-    """A primitive: its forward and the derivative of `out` w.r.t. each input, as expressions."""
+    """A primitive: its forward and the derivative of `out` w.r.t. each input, as expressions.
 
-    name: str
-    forward_source: str
-    grad_sources: tuple[str, ...]
-    domain: str = ""  # what to tell a user whose input is outside it
-    arity: int = field(init=False)
-    forward: Callable = field(init=False, repr=False)  # (x, y) -> out, on floats
-    float_grads: tuple[Callable, ...] = field(
-        init=False, repr=False
-    )  # (x, y, out) -> d out/d input
-    value_grads: tuple[Callable, ...] = field(init=False, repr=False)  # the same rules on Values
+    `Value`'s operator methods run these texts inline on floats (see value.py); `forward` and
+    `value_grads` are the same texts as functions: `forward(x, y)` on floats, and
+    `value_grads[i](x, y, out)` on Values, which builds the derivative as a differentiable graph.
+    """
 
-    def __post_init__(self):
-        set_field = object.__setattr__.__get__(self)
-        set_field("arity", len(self.grad_sources))
-        set_field("forward", _function("x, y", self.forward_source, FLOAT_FUNCTIONS))
-        set_field("float_grads", _functions(self.grad_sources, FLOAT_FUNCTIONS))
-        set_field("value_grads", _functions(self.grad_sources, VALUE_FUNCTIONS))
+    __slots__ = ("domain", "forward", "forward_source", "grad_sources", "name", "value_grads")
+
+    def __init__(self, name: str, forward: str, grads: tuple[str, ...], domain: str = ""):
+        self.name = name
+        self.forward_source = forward
+        self.grad_sources = grads  # d out / d x, and d out / d y for a binary op
+        self.domain = domain  # what to tell a user whose input is outside it
+        self.forward = _function("x, y", forward, FLOAT_FUNCTIONS)
+        self.value_grads = tuple(_function("x, y, out", g, VALUE_FUNCTIONS) for g in grads)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.forward_source!r}, {self.grad_sources!r})"
 
 
 def _function(arguments: str, source: str, functions: dict) -> Callable:
     # The sources are this module's constants, never user input.
     return eval(f"lambda {arguments}: {source}", dict(functions))  # noqa: S307
-
-
-def _functions(sources: tuple[str, ...], functions: dict) -> tuple[Callable, ...]:
-    return tuple(_function("x, y, out", source, functions) for source in sources)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -139,7 +134,8 @@ SUB = Op("sub", "x - y", ("1.0", "-1.0"))
 MUL = Op("mul", "x * y", ("y", "x"))
 # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y**2 = -out/y
 DIV = Op("div", "x / y", ("1.0 / y", "-out / y"), domain="the divisor must not be 0")
-# d(x**y)/dx = y x**(y-1), d(x**y)/dy = x**y ln x  (PyTorch's limits at x = 0: 0, and nan for x < 0)
+# d(x**y)/dx = y x**(y-1), d(x**y)/dy = x**y ln x. PyTorch's limits: d/dx is inf at x = 0 for
+# 0 < y < 1; d/dy is 0 at x = 0 and nan for x < 0 (as `out * nan`, so higher orders are nan too)
 POW = Op(
     "pow",
     "power(x, y)",
@@ -191,23 +187,6 @@ COS = Op("cos", "cos(x)", ("-sin(x)",), domain="cos is defined for finite x")
 
 OPS: dict[str, Op] = {
     op.name: op
-    for op in (
-        ADD,
-        SUB,
-        MUL,
-        DIV,
-        POW,
-        NEG,
-        ABS,
-        EXP,
-        LOG,
-        SQRT,
-        TANH,
-        SIGMOID,
-        RELU,
-        LEAKY_RELU,
-        SOFTPLUS,
-        SIN,
-        COS,
-    )
-}
+    for op in (ADD, SUB, MUL, DIV, POW, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, LEAKY_RELU,
+               SOFTPLUS, SIN, COS)
+}  # fmt: skip

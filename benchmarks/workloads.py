@@ -129,27 +129,95 @@ class ValueMLP:
         sgd_update(self.parameters, lr)
         return float(loss.data) if not hasattr(loss, "item") else loss.item()
 
+    def gradients(self) -> list[float]:
+        return [grad_of(p) for p in self.parameters]
 
-def w1_step_factory(make, weights, data, lr: float) -> Callable[[], float]:
+
+class ScalargradNN:
+    """The W1 network as a scalargrad user writes it: `nn.MLP`, `nn.hinge_loss`, `nn.optim.SGD`."""
+
+    def __init__(self, weights, lr: float):
+        from nn import MLP
+        from nn.optim import SGD
+
+        self.model = MLP(2, [len(layer) for layer in weights], seed=0)
+        self.model.load_state_dict(torch_layout(weights))
+        self.optimizer = SGD(self.model.parameters(), lr=lr)
+
+    def step(self, points, labels, lr: float) -> float:
+        from nn import hinge_loss
+
+        loss = hinge_loss([self.model(x) for x in points], labels)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.data
+
+    def gradients(self) -> list[float]:
+        return [p.grad for p in self.model.parameters()]
+
+
+class MicrogradNN:
+    """The W1 network with micrograd's own `nn.MLP` (micrograd has no loss or optimizer)."""
+
+    def __init__(self, weights, lr: float):
+        from micrograd.nn import MLP
+
+        self.model = MLP(2, [len(layer) for layer in weights])
+        for layer, layer_weights in zip(self.model.layers, weights, strict=True):
+            for neuron, (ws, b) in zip(layer.neurons, layer_weights, strict=True):
+                for w, value in zip(neuron.w, ws, strict=True):
+                    w.data = value
+                neuron.b.data = b
+
+    def step(self, points, labels, lr: float) -> float:
+        losses = [
+            (1 + -label * self.model(x)).relu() for x, label in zip(points, labels, strict=True)
+        ]
+        loss = sum(losses) * (1.0 / len(losses))
+        self.model.zero_grad()
+        loss.backward()
+        for p in self.model.parameters():
+            p.data -= lr * p.grad
+        return loss.data
+
+    def gradients(self) -> list[float]:
+        return [p.grad for p in self.model.parameters()]
+
+
+def torch_layout(weights) -> dict:
+    """The shared weights as a `torch.nn.Sequential`-style state dict ("0.weight", ...)."""
+    state = {}
+    for index, layer in enumerate(weights):
+        state[f"{2 * index}.weight"] = [list(ws) for ws, _ in layer]
+        state[f"{2 * index}.bias"] = [b for _, b in layer]
+    return state
+
+
+def network(make, weights, lr: float, library: bool):
+    """The W1 network for this engine: its library's MLP if `library` and it has one."""
+    if make is None:
+        return floor.FloorMLP(weights)
+    if library and make.__module__ == "autograd.value":
+        return ScalargradNN(weights, lr)
+    if library and make.__module__ == "micrograd.engine":
+        return MicrogradNN(weights, lr)
+    return ValueMLP(make, weights)
+
+
+def w1_step_factory(make, weights, data, lr: float, library: bool = False) -> Callable[[], float]:
     """One W1 training step on a network that persists across calls, as in a training loop."""
     points, labels = data
-    if make is None:
-        network = floor.FloorMLP(weights)
-        return lambda: network.step(points, labels, lr)
-    network = ValueMLP(make, weights)
-    return lambda: network.step(points, labels, lr)
+    model = network(make, weights, lr, library)
+    return lambda: model.step(points, labels, lr)
 
 
-def w1_gradients(make, weights, data) -> tuple[float, list[float]]:
+def w1_gradients(make, weights, data, library: bool = False) -> tuple[float, list[float]]:
     """Loss and parameter gradients of one step from `weights`, to compare engines."""
     points, labels = data
-    if make is None:
-        network = floor.FloorMLP(weights)
-        loss = network.step(points, labels, lr=0.0)
-        return loss, network.gradients()
-    network = ValueMLP(make, weights)
-    loss = network.step(points, labels, lr=0.0)
-    return loss, [grad_of(p) for p in network.parameters]
+    model = network(make, weights, 0.0, library)
+    loss = model.step(points, labels, lr=0.0)
+    return float(loss), [float(g) for g in model.gradients()]
 
 
 # --- W2: memory per op node ----------------------------------------------------------------
@@ -284,8 +352,9 @@ MEASURES = {
 def serve(engine: str, connection) -> None:
     """Answer the parent's requests for one engine until it sends None.
 
-    ("time", workload, arguments, calls): build the workload's step once (kept for later rounds),
-    run it once untimed, then `calls` times; answers the list of seconds.
+    ("time", workload, arguments, calls): build the workload's step and run it once untimed the
+    first time, then run it `calls` times; answers the list of seconds. Every call after the
+    first is timed, so each step pays for the garbage the step before it left, as in a loop.
     ("measure", name, arguments): answers MEASURES[name](make, *arguments).
     Any exception is answered as ("error", text) so the parent can report it.
     """
@@ -299,8 +368,8 @@ def serve(engine: str, connection) -> None:
                     steps.clear()  # drop the previous workload's graphs and leaves
                     gc.collect()
                     steps[workload] = FACTORIES[workload](make, *arguments)
+                    steps[workload]()  # warm up once; later calls are all timed
                 step = steps[workload]
-                step()
                 answer = []
                 for _ in range(calls):
                     start = time.perf_counter()

@@ -131,9 +131,11 @@ def fit(
                 correct += count_correct(outputs, [targets[i] for i in batch], loss, classes)
             history["loss"].append(total_loss / len(X))
             history["accuracy"].append(correct / len(X))
-            if bar is not None:
+            if bar is not None:  # the postfix first, so the bar redraws once per epoch
+                bar.set_postfix(
+                    loss=f"{history['loss'][-1]:.4f}", acc=f"{correct / len(X):.3f}", refresh=False
+                )
                 bar.update(1)
-                bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", acc=f"{correct / len(X):.3f}")
             if callback is not None:
                 callback(epoch, history)
     finally:

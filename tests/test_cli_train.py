@@ -1,0 +1,210 @@
+"""`scalargrad train`: the files it writes, the numbers it prints, CSV input and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from nn import load
+from nn.cli import main, make_optimizer, read_csv
+from nn.data import make_moons
+from nn.optim import SGD, Adagrad, Adam, RMSprop
+from tests.test_cli_graph import assert_one_error_line, run_cli
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FINAL = re.compile(r"final loss (\S+), accuracy (\S+)% \((\d+) samples\)")
+
+
+def final_numbers(stdout: str) -> tuple[float, float, int]:
+    """(loss, accuracy as a fraction, samples) from the "final loss ..." line."""
+    loss, percent, samples = FINAL.search(stdout).groups()
+    return float(loss), float(percent) / 100, int(samples)
+
+
+def hinge_and_accuracy(model, X, y) -> tuple[float, float]:
+    """Mean max(0, 1 - s (2y - 1)) and sign accuracy, written out by hand for 0/1 labels."""
+    scores = [model(x).data for x in X]
+    signs = [2 * label - 1 for label in y]
+    hinge = sum(max(0.0, 1 - s * t) for s, t in zip(scores, signs, strict=True)) / len(y)
+    accuracy = sum((s > 0) == (t > 0) for s, t in zip(scores, signs, strict=True)) / len(y)
+    return hinge, accuracy
+
+
+def test_train_moons_writes_model_and_plot_that_match_what_it_prints(tmp_path):
+    finished = run_cli(
+        "train", "--data", "moons", "--hidden", "8", "--epochs", "5", "--lr", "0.05",
+        "--save", "m.json", "--plot", "b.png", cwd=tmp_path,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert "5/5" in finished.stderr  # the progress bar ran to the end
+    loss, accuracy, samples = final_numbers(finished.stdout)
+    model = load(tmp_path / "m.json")
+    assert (model.nin, model.nouts, model.activation) == (2, [8, 1], "relu")
+    X, y = make_moons(n=samples, noise=0.1, seed=0)
+    expected_loss, expected_accuracy = hinge_and_accuracy(model, X, y)
+    assert loss == pytest.approx(expected_loss, abs=1e-6)
+    assert accuracy == pytest.approx(expected_accuracy, abs=1e-3)
+    assert (tmp_path / "b.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_train_csv_with_header_and_three_features(tmp_path):
+    rows = [[i % 3, (i * 7) % 5, i % 2, int(i % 3 > 0)] for i in range(12)]
+    text = "a,b,c,label\n" + "\n".join(",".join(map(str, row)) for row in rows) + "\n"
+    (tmp_path / "data.csv").write_text(text)
+    finished = run_cli(
+        "train", "--data", "data.csv", "--hidden", "4", "--epochs", "3", "--loss", "bce",
+        "--save", "m.json", cwd=tmp_path,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    assert final_numbers(finished.stdout)[2] == 12
+    assert load(tmp_path / "m.json").nin == 3
+    assert json.loads((tmp_path / "m.json").read_text())["architecture"]["nouts"] == [4, 1]
+
+
+def test_read_csv_header_blank_lines_and_int_labels(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y,label\n\n1,2,0\n-0.5,3e-1,1.0\n2,2,2.5\n")
+    X, y = read_csv(str(path))
+    assert X == [[1.0, 2.0], [-0.5, 0.3], [2.0, 2.0]]
+    assert y == [0, 1, 2.5] and [type(label) for label in y] == [int, int, float]
+
+
+def test_read_csv_without_header_keeps_the_first_row(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("1,2,0\n3,4,1\n")
+    assert read_csv(str(path)) == ([[1.0, 2.0], [3.0, 4.0]], [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x,y,label\n1,2,0\n\n3,oops,1\n", "line 4: expected numbers"),
+        ("1,2,0\n3,4\n", "line 2: expected 3 columns, got 2"),
+        ("1,2,0\n3,nan,1\n", "line 2: expected numbers"),
+        ("1,2,0\nx,y,z\n", "line 2: expected numbers"),
+        ("1\n2\n", "line 1: need at least 2 columns"),
+        ("x,y,label\n", "has no data rows"),
+        ("", "has no data rows"),
+    ],
+)
+def test_read_csv_malformed_file_names_the_line(tmp_path, text, message):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        read_csv(str(path))
+
+
+@pytest.mark.parametrize(
+    ("name", "cls", "settings"),
+    [
+        ("sgd", SGD, {"momentum": 0.0, "nesterov": False}),
+        ("momentum", SGD, {"momentum": 0.9, "nesterov": False}),
+        ("nesterov", SGD, {"momentum": 0.9, "nesterov": True}),
+        ("adagrad", Adagrad, {}),
+        ("rmsprop", RMSprop, {}),
+        ("adam", Adam, {}),
+    ],
+)
+def test_make_optimizer_maps_each_name_to_its_nn_optim_class(name, cls, settings):
+    from autograd import Value
+
+    optimizer = make_optimizer(name, [Value(1.0)], 0.125)
+    assert type(optimizer) is cls
+    assert optimizer.lr == 0.125
+    for key, value in settings.items():
+        assert getattr(optimizer, key) == value
+
+
+@pytest.mark.parametrize(
+    ("loss", "labels"), [("hinge", "0/1"), ("hinge", "-1/+1"), ("mse", "0/1"), ("bce", "0/1")]
+)
+def test_train_each_binary_loss_on_its_labels(tmp_path, monkeypatch, capsys, loss, labels):
+    negative = -1 if labels == "-1/+1" else 0
+    rows = [f"{i / 10},{(i * 3 % 7) / 7},{1 if i % 2 else negative}" for i in range(10)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "d.csv", "--loss", loss, "--hidden", "3", "--epochs", "2"]) == 0
+    assert "(10 samples)" in capsys.readouterr().out
+    assert (tmp_path / "model.json").exists()
+
+
+def test_train_cross_entropy_on_spirals_has_one_output_per_class(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    arguments = ["train", "--data", "spirals", "--loss", "cross_entropy", "--hidden", "4"]
+    assert main([*arguments, "--epochs", "1", "--plot", "s.png"]) == 0
+    assert load(tmp_path / "model.json").nouts == [4, 3]
+    assert (tmp_path / "s.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_train_compiled_trains_or_says_why_in_one_line(tmp_path):
+    finished = run_cli("train", "--hidden", "4", "--epochs", "2", "--compiled", cwd=tmp_path)
+    if finished.returncode == 0:
+        assert (tmp_path / "model.json").exists()
+        assert FINAL.search(finished.stdout)
+    else:
+        assert finished.returncode == 2
+        assert_one_error_line(finished.stderr)
+        assert "compile" in finished.stderr
+
+
+THREE_D = "1,2,3,0\n4,5,6,1\n"
+MALFORMED = "x,y,label\n1,2,0\n3,,1\n"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "files", "message"),
+    [
+        (["--data", "blobs"], {}, "unknown data set 'blobs'"),
+        (["--data", "missing.csv"], {}, "cannot read missing.csv"),
+        (["--data", "bad.csv"], {"bad.csv": MALFORMED}, "bad.csv line 3"),
+        (["--data", "d3.csv", "--plot", "p.png"], {"d3.csv": THREE_D}, "--plot draws 2-D data"),
+        (["--save", "nowhere/m.json"], {}, "does not exist"),
+        (["--save", "."], {}, "is a directory"),
+        (["--plot", "nowhere/p.png"], {}, "does not exist"),
+        (["--epochs", "0"], {}, "--epochs: expected a positive integer"),
+        (["--epochs", "-2"], {}, "--epochs: expected a positive integer"),
+        (["--lr", "-0.1"], {}, "--lr: expected a positive number"),
+        (["--lr", "0"], {}, "--lr: expected a positive number"),
+        (["--lr", "inf"], {}, "--lr: expected a positive number"),
+        (["--hidden"], {}, "--hidden: expected at least one argument"),
+        (["--hidden", "4", "0"], {}, "--hidden: expected a positive integer"),
+        (["--batch-size", "0"], {}, "--batch-size: expected a positive integer"),
+        (["--loss", "l1"], {}, "invalid choice: 'l1'"),
+        (["--optimizer", "lbfgs"], {}, "invalid choice: 'lbfgs'"),
+        (["--activation", "gelu"], {}, "invalid choice: 'gelu'"),
+        (["--data", "spirals"], {}, "use --loss cross_entropy"),
+        (["--data", "f.csv", "--loss", "bce"], {"f.csv": "1,2,-1\n3,4,1\n"}, "labelled 0/1"),
+        (
+            ["--data", "f.csv", "--loss", "cross_entropy"],
+            {"f.csv": "1,2,0.5\n3,4,1\n"},
+            "needs class indices",
+        ),
+    ],
+)
+def test_train_bad_arguments_are_one_line_exit_2(tmp_path, arguments, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    finished = run_cli("train", "--epochs", "1", *arguments, cwd=tmp_path)
+    assert finished.returncode == 2
+    assert_one_error_line(finished.stderr)
+    assert message in finished.stderr
+    assert finished.stdout == ""  # refused before any training
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)  # and nothing written
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_train_unwritable_save_directory_is_one_line(tmp_path, capsys):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):
+        pytest.skip("running as a user who can write anywhere (root)")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--epochs", "1", "--save", str(locked / "m.json")])
+    assert exit_info.value.code == 2
+    assert_one_error_line(capsys.readouterr().err)
