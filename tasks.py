@@ -46,9 +46,9 @@ def demo(arguments: list[str]) -> None:
 
 
 def test(arguments: list[str]) -> None:
-    """The whole test suite, PyTorch oracle and notebooks included."""
+    """The whole test suite, PyTorch oracle and notebooks (executed by nbmake) included."""
     install("dev")
-    run(PYTHON, "-m", "pytest", *arguments)
+    run(PYTHON, "-m", "pytest", "--nbmake", *arguments)
 
 
 def lint(arguments: list[str]) -> None:

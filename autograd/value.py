@@ -140,12 +140,9 @@ def domain_error(op: Op, error: Exception, x: float, y: float | None) -> Excepti
 # call per rule: that is most of the speed of building a graph. Inputs that are numbers become
 # constants of the op (stored in _x/_y with no local grad), never graph nodes.
 
-_BINARY_TEMPLATE = """\
+_TEMPLATE = """\
 def {method}({arguments}):
-    x_is_value = isinstance(x_in, Value)
-    x = x_in.data if x_is_value else x_in if type(x_in) is float else as_float(x_in, OPERAND)
-    y_is_value = isinstance(y_in, Value)
-    y = y_in.data if y_is_value else y_in if type(y_in) is float else as_float(y_in, OPERAND)
+{inputs}
     try:
         out = {forward}
     except (ArithmeticError, ValueError) as error:
@@ -156,37 +153,26 @@ def {method}({arguments}):
     node.label = ""
     if mode.enabled:
         node._op = OP
-        node._x = x_in if x_is_value else x
-        node._y = y_in if y_is_value else y
-        node._dx = ({dx}) if x_is_value else None
-        node._dy = ({dy}) if y_is_value else None
+        node._x = {x_input}
+        node._y = {y_input}
+        node._dx = {dx}
+        node._dy = {dy}
     else:
         node._op = node._x = node._y = node._dx = node._dy = None
     return node
 """
 
-_UNARY_TEMPLATE = """\
-def {method}(x_in{constant_argument}):
+# A binary method gets Values or numbers on either side (`self` is x for __mul__, y for __rmul__).
+_BINARY_INPUTS = """\
+    x_is_value = isinstance(x_in, Value)
+    x = x_in.data if x_is_value else x_in if type(x_in) is float else as_float(x_in, OPERAND)
+    y_is_value = isinstance(y_in, Value)
+    y = y_in.data if y_is_value else y_in if type(y_in) is float else as_float(y_in, OPERAND)"""
+
+# A unary method's x is `self`; its y is None, or a constant argument such as the slope.
+_UNARY_INPUTS = """\
     x = x_in.data
-    y = {constant}
-    try:
-        out = {forward}
-    except (ArithmeticError, ValueError) as error:
-        raise domain_error(OP, error, x, y) from None
-    node = new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    if mode.enabled:
-        node._op = OP
-        node._x = x_in
-        node._y = y
-        node._dx = {dx}
-        node._dy = None
-    else:
-        node._op = node._x = node._y = node._dx = node._dy = None
-    return node
-"""
+    y = {constant}"""
 
 _METHOD_SOURCES: dict[str, str] = {}
 
@@ -216,24 +202,35 @@ def _define(method: str, op: Op, source: str, docstring: str) -> None:
 
 
 def _define_binary(op: Op, method: str, reflected: str, symbol: str) -> None:
+    dx, dy = op.grad_sources
     for name, arguments in ((method, "x_in, y_in"), (reflected, "y_in, x_in")):
-        source = _BINARY_TEMPLATE.format(
+        source = _TEMPLATE.format(
             method=name,
             arguments=arguments,
+            inputs=_BINARY_INPUTS,
             forward=op.forward_source,
-            dx=op.grad_sources[0],
-            dy=op.grad_sources[1],
+            x_input="x_in if x_is_value else x",
+            y_input="y_in if y_is_value else y",
+            dx=f"({dx}) if x_is_value else None",
+            dy=f"({dy}) if y_is_value else None",
         )
         _define(name, op, source, f"x {symbol} y, recorded as op {op.name!r}.")
 
 
 def _define_unary(op: Op, method: str, docstring: str, constant: str = "") -> None:
-    source = _UNARY_TEMPLATE.format(
+    """`constant` is an argument like "slope=0.01", passed to the op as its y."""
+    constant_name = constant.split("=")[0]
+    source = _TEMPLATE.format(
         method=method,
+        arguments=f"x_in, {constant}" if constant else "x_in",
+        inputs=_UNARY_INPUTS.format(
+            constant=f"as_float({constant_name}, OPERAND)" if constant else "None"
+        ),
         forward=op.forward_source,
+        x_input="x_in",
+        y_input="y",
         dx=op.grad_sources[0],
-        constant_argument=f", {constant}" if constant else "",
-        constant=f"as_float({constant.split('=')[0]}, OPERAND)" if constant else "None",
+        dy="None",
     )
     _define(method, op, source, docstring)
 
