@@ -44,10 +44,14 @@ def interior_order(root: Value, keep_grads: bool = True) -> list[Value]:
                 saved.append((node, mark))
             node.grad = opened
             stack.append(node)
-            if node._dx is not None and node._x._op is not None and node._x.grad is not placed:
-                stack.append(node._x)
-            if node._dy is not None and node._y._op is not None and node._y.grad is not placed:
-                stack.append(node._y)
+            if node._dx is not None:  # x is a Value: a parent
+                parent = node._x
+                if parent._op is not None and parent.grad is not placed:
+                    stack.append(parent)
+            if node._dy is not None:
+                parent = node._y
+                if parent._op is not None and parent.grad is not placed:
+                    stack.append(parent)
     finally:
         # Every marked node is in `order`, or still on `stack` if the walk was interrupted.
         if keep_grads:
