@@ -14,6 +14,7 @@ import io
 import keyword
 import math
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -88,22 +89,32 @@ class CompiledGraph:
     `leaves` are the leaf Values it reads, in topological order; `source` is the generated code.
     A domain error raises what the eager engine raises for the first failing op (in topological
     order), and changes no gradient.
+
+    Beyond SPEC: nodes passed as `keep` to `compile` stay materialised; `kept_values()` reads
+    their values as the last `cg()` or `cg.forward()` computed them (e.g. a model's outputs,
+    which the loss graph otherwise inlines).
     """
 
-    def __init__(self, root: Value):
+    def __init__(self, root: Value, keep: Sequence[Value] = ()):
         order = topological_order(root)
         self.leaves: tuple[Value, ...] = tuple(node for node in order if node._op is None)
+        in_graph = set(order) if keep else ()
+        for node in keep:
+            if node not in in_graph:
+                raise ValueError(f"compile: keep holds {node!r}, which root does not depend on")
         # The graph's Values are all alive, so each automatic garbage collection would walk them
         # all, for nothing: generation creates no cycles. Switching it off saves about a third.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            generator = _Generator(root, order, self.leaves)
+            generator = _Generator(root, order, self.leaves, keep)
             self._sources = generator.chunks()
         finally:
             if collecting:
                 gc.enable()
         self._order = order  # the traced graph, to find the failing op of a domain error
+        self._kept_slots = [generator.value_slot[node] for node in keep]
+        self._store: list | None = None  # the last call's values, for kept_values
         self._blank = [0.0] * (generator.store_size - len(self.leaves))  # all but leaf data
         # One chunk at a time: compiling them all at once would hold every chunk's syntax tree.
         namespace = dict(FLOAT_FUNCTIONS)
@@ -130,6 +141,7 @@ class CompiledGraph:
                 next(chunk, None)
         except (ArithmeticError, ValueError) as error:
             self._raise_domain_error(store, error)
+        self._store = store
         for leaf, gradient in zip(leaves, store[len(leaves) : 2 * len(leaves)], strict=True):
             leaf.grad += gradient
         return output
@@ -143,7 +155,15 @@ class CompiledGraph:
                 output = next(chunk)
         except (ArithmeticError, ValueError) as error:
             self._raise_domain_error(store, error)
+        self._store = store
         return output
+
+    def kept_values(self) -> list[float]:
+        """The values of the `keep` nodes (in `keep`'s order) from the last call."""
+        if self._store is None:
+            raise RuntimeError("kept_values: call the compiled graph (or its forward) first")
+        store = self._store
+        return [store[slot] for slot in self._kept_slots]
 
     def _raise_domain_error(self, store: list, error: Exception) -> NoReturn:
         """Rerun the forward op by op, on the same leaf data, to raise the eager engine's error."""
@@ -164,16 +184,21 @@ class CompiledGraph:
         return f"CompiledGraph({len(self._order)} nodes, {len(self.leaves)} leaves)"
 
 
-def compile(root: Value) -> CompiledGraph:
+def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:
     """Trace the graph below `root` once into straight-line Python; see `CompiledGraph`.
 
     Like `torch.jit.trace`, only the ops that were built are recorded: Python control flow that
     chose them is frozen, while data-dependent derivatives (relu, abs, ...) are decided per call.
     Interior nodes' `.grad` are left untouched; leaves accumulate as with `root.backward()`.
+    `keep` (beyond SPEC): nodes of the graph whose values each call keeps, for `kept_values()`.
     """
     if not isinstance(root, Value):
         raise TypeError(f"compile needs a Value, got {type(root).__name__}")
-    return CompiledGraph(root)
+    keep = list(keep)
+    for node in keep:
+        if not isinstance(node, Value):
+            raise TypeError(f"compile: keep must hold Values, got {type(node).__name__}")
+    return CompiledGraph(root, keep)
 
 
 # --- code generation -------------------------------------------------------------------------
@@ -194,8 +219,11 @@ def compile(root: Value) -> CompiledGraph:
 class _Generator:
     """Writes the generated source for one traced graph, chunk by chunk."""
 
-    def __init__(self, root: Value, order: list[Value], leaves: tuple[Value, ...]):
+    def __init__(
+        self, root: Value, order: list[Value], leaves: tuple[Value, ...], keep: Sequence[Value]
+    ):
         self.root = root
+        self.kept = set(keep)
         self.leaves = leaves
         self.name = name = {node: f"v{position}" for position, node in enumerate(order)}
         self.interior = [node for node in order if node._op is not None]
@@ -231,6 +259,10 @@ class _Generator:
                 self.value_slot[node] = self.store_size
                 self.grad_slot[node] = self.store_size + 1
                 self.store_size += 2
+        for node in keep:  # leaves and nodes later chunks read have a value slot already
+            if node not in self.value_slot:
+                self.value_slot[node] = self.store_size
+                self.store_size += 1
 
     def chunks(self) -> list[str]:
         """The source of each chunk's generator function, `chunk_0`, `chunk_1`, ..."""
@@ -300,7 +332,8 @@ class _Generator:
         lines = [f"def chunk_{number}(store{defaults}):"]
         lines += [f"    {name[node]} = store[{self.value_slot[node]}]" for node in external]
         lines += forward
-        lines += [f"    store[{self.value_slot[node]}] = {name[node]}" for node in shared]
+        saved = [node for node in nodes if node in self.value_slot]  # shared and kept nodes
+        lines += [f"    store[{self.value_slot[node]}] = {name[node]}" for node in saved]
         if self.chunk_of[root] == number:
             lines += [f"    yield {name[root]}", f"    {grad_name[root]} = 1.0"]
         else:
@@ -314,7 +347,7 @@ class _Generator:
     def inlinable(self, node: Value, chunk: int) -> bool:
         """True if `node` can be an expression inside its only user instead of a variable."""
         users = self.users[node]
-        if len(users) != 1 or _op_rules(node._op).grads_read_out:
+        if len(users) != 1 or node in self.kept or _op_rules(node._op).grads_read_out:
             return False
         user, position = users[0]
         if self.chunk_of[user] != chunk:

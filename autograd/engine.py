@@ -65,7 +65,7 @@ def interior_order(root: Value, keep_grads: bool = True) -> list[Value]:
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node below `root` once: parents before children, `root` last."""
+    """Every node below `root` once: parents before children, `root` last; leaves come first."""
     interior = interior_order(root)
     leaves = {}  # a dict keeps the first-seen order and drops repeats
     for node in interior:
@@ -101,7 +101,8 @@ def grad(output: Value, inputs, create_graph: bool = False) -> list:
 
     Returns floats; with `create_graph=True`, Values whose own graphs can be differentiated
     again (each local derivative is rebuilt from its rule on Values). An input that `output`
-    does not depend on gets 0.0 (`Value(0.0)` with create_graph).
+    does not depend on gets 0.0 (`Value(0.0)` with create_graph). Like `topological_order`,
+    it borrows the interior nodes' `.grad` slots during its walk and puts them back after.
     """
     from autograd.value import Value
 
@@ -116,8 +117,6 @@ def grad(output: Value, inputs, create_graph: bool = False) -> list:
     with set_grad_enabled(create_graph):
         for node in reversed(interior_order(output)):
             op = node._op
-            if op is None:
-                continue
             g = grads[node]
             for index, (parent, local_grad) in enumerate(
                 ((node._x, node._dx), (node._y, node._dy))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from contextlib import ContextDecorator
 
-# Read by `autograd.value.apply` on every op. One flag for the whole process, not per thread.
+# Read by every op (the Value methods generated in value.py). One flag for the whole process,
+# not one per thread.
 enabled = True
 
 
@@ -33,7 +34,17 @@ class set_grad_enabled(ContextDecorator):
 
 
 class no_grad(set_grad_enabled):
-    """Inside it (or a function it decorates) ops compute data but record no parents."""
+    """Inside it (or a function it decorates) ops compute data but record no parents.
 
-    def __init__(self):
+    Use it as `with no_grad():`, `@no_grad()` or, as in PyTorch, bare `@no_grad`.
+    """
+
+    def __new__(cls, function=None):
+        instance = super().__new__(cls)
+        if function is None:
+            return instance
+        instance.__init__()
+        return instance(function)  # bare @no_grad: decorate the function right away
+
+    def __init__(self, function=None):
         super().__init__(False)

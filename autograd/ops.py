@@ -36,7 +36,7 @@ def softplus(x: float) -> float:
 
 def power(x: float, y: float) -> float:
     """x ** y as a real number: refuses the complex results Python would return."""
-    if x < 0 and y != math.floor(y):
+    if x < 0 and math.isfinite(y) and not y.is_integer():
         raise ValueError("a negative base to a non-integer power is not a real number")
     return x**y
 
@@ -51,6 +51,12 @@ def ieee_power(x: float, y: float) -> float:
         return -inf if x < 0 and y % 2 == 1 else inf
 
 
+def is_zero(x: float) -> bool:
+    """x == 0, for rules: on a Value, `==` is identity, so rules ask this instead."""
+    return x == 0
+
+
+# The names a rule may use besides x, y and out, on floats.
 FLOAT_FUNCTIONS: dict[str, object] = {
     "exp": math.exp,
     "log": math.log,
@@ -62,12 +68,13 @@ FLOAT_FUNCTIONS: dict[str, object] = {
     "softplus": softplus,
     "power": power,
     "ieee_power": ieee_power,
+    "is_zero": is_zero,
     "inf": inf,
     "nan": nan,
 }
 
 
-def _as_method(name: str) -> Callable:
+def _on_values(name: str) -> Callable:
     """`name` for rules evaluated on Values: the Value method, or the float function on a number."""
     on_floats = FLOAT_FUNCTIONS[name]
 
@@ -77,15 +84,27 @@ def _as_method(name: str) -> Callable:
     return function
 
 
-def _value_power(x, y):
-    return power(x, y) if isinstance(x, (int, float)) and isinstance(y, (int, float)) else x**y
+def _data(x) -> float:
+    return x if isinstance(x, (int, float)) else x.data
 
 
-_METHODS = ("exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid", "softplus")
+def _ieee_power_on_values(x, y):
+    """ieee_power for rules on Values: x ** y as a graph, or its IEEE limit where Python raises."""
+    # NOTE: at 0 ** negative the limit (inf) is a constant, so derivatives of a still higher
+    # order are 0 at that singular point, where PyTorch gives infinities.
+    try:
+        return x**y
+    except ZeroDivisionError:
+        return ieee_power(_data(x), _data(y))
+
+
+# The same names for rules evaluated on Values (`create_graph=True`). Forwards only ever run on
+# floats, so `power` is not here.
 VALUE_FUNCTIONS: dict[str, object] = {
-    **{name: _as_method(name) for name in _METHODS},
-    "power": _value_power,
-    "ieee_power": _value_power,
+    **{name: _on_values(name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos")},
+    **{name: _on_values(name) for name in ("sigmoid", "softplus")},
+    "ieee_power": _ieee_power_on_values,
+    "is_zero": lambda x: _data(x) == 0,
     "inf": inf,
     "nan": nan,
 }
@@ -135,12 +154,13 @@ MUL = Op("mul", "x * y", ("y", "x"))
 # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y**2 = -out/y
 DIV = Op("div", "x / y", ("1.0 / y", "-out / y"), domain="the divisor must not be 0")
 # d(x**y)/dx = y x**(y-1), d(x**y)/dy = x**y ln x. PyTorch's limits: d/dx is inf at x = 0 for
-# 0 < y < 1; d/dy is 0 at x = 0 and nan for x < 0 (as `out * nan`, so higher orders are nan too)
+# 0 < y < 1 and 0 for x = y = 0; d/dy is 0 at x = 0, and nan for x < 0 (as `out * nan`, so that
+# higher orders are nan too)
 POW = Op(
     "pow",
     "power(x, y)",
     (
-        "y * ieee_power(x, y - 1) if y else 0.0",
+        "0.0 if is_zero(x) and is_zero(y) else y * ieee_power(x, y - 1)",
         "out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan",
     ),
     domain="x ** y needs x != 0 when y < 0, an integer y when x < 0, and a result below 1.8e308",

@@ -109,7 +109,10 @@ class Value:
 
 
 def as_float(number, what: str) -> float:
-    """`number` as a float; TypeError naming `what` and the type for anything but a real number."""
+    """`number` as a float; TypeError naming `what` and the type for anything but a real number.
+
+    OverflowError for an int too large for a float.
+    """
     if type(number) is float:
         return number
     if hasattr(number, "item") and getattr(number, "size", None) == 1:  # a 1-element numpy array
@@ -120,7 +123,10 @@ def as_float(number, what: str) -> float:
             f"{number!r:.80}"
             + ("; use .data to read a Value's number" if isinstance(number, Value) else "")
         )
-    return float(number)
+    try:
+        return float(number)
+    except OverflowError:  # an int beyond 1.8e308
+        raise OverflowError(f"{what} is too large for a float: {number!r:.40}...") from None
 
 
 def _data(other) -> float:

@@ -58,7 +58,7 @@ def load(path: str | os.PathLike) -> Module:
     """Read a model written by `save`; ValueError saying what is wrong with a bad file."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError(
             f"{path} is not valid JSON (truncated or not a scalargrad model?): {error}"
         ) from None

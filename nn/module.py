@@ -73,11 +73,13 @@ class Module:
         return self.forward(x)
 
 
-def shape_of(tensor: Any, key: str) -> tuple[int, ...]:
-    """The shape of a nested list (() for a scalar); ValueError if it is ragged."""
+def shape_of(tensor: Any, key: str, depth: int = 0) -> tuple[int, ...]:
+    """The shape of a nested list (() for a scalar); ValueError if it is ragged or too deep."""
     if not isinstance(tensor, (list, tuple)):
         return ()
-    shapes = {shape_of(item, key) for item in tensor}
+    if depth == 8:  # parameters are at most 2-D; this also keeps the recursion shallow
+        raise ValueError(f"{key!r} is nested more than 8 lists deep")
+    shapes = {shape_of(item, key, depth + 1) for item in tensor}
     if len(shapes) > 1:
         raise ValueError(f"{key!r} is ragged: its rows have shapes {sorted(shapes)}")
     return (len(tensor), *(shapes.pop() if shapes else ()))

@@ -81,6 +81,8 @@ class Optimizer:
         missing = [key for key in keys if key not in state]
         if missing:
             raise ValueError(f"{name} state_dict is missing {missing}")
+        # Convert and check everything first, so that a bad state_dict changes nothing.
+        buffers = {}
         for key in self.buffers:
             buffer = state[key]
             if buffer is not None and len(buffer) != len(self.params):
@@ -88,14 +90,23 @@ class Optimizer:
                     f"{name} state_dict[{key!r}] has {len(buffer)} entries, "
                     f"this optimizer has {len(self.params)} parameters"
                 )
-        self.lr = _check_nonnegative("lr", state["lr"])
-        self.steps = int(state["step"])
+            try:
+                buffers[key] = None if buffer is None else [float(x) for x in buffer]
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} state_dict[{key!r}] holds non-numbers") from None
+        lr = _check_nonnegative("lr", state["lr"])
+        try:
+            steps = int(state["step"])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} state_dict['step'] is {state['step']!r}, not an int"
+            ) from None
+        self.lr, self.steps = lr, steps
         for key in self.hyperparameters:
             value = state[key]
             setattr(self, key, tuple(value) if isinstance(value, list) else value)
-        for key in self.buffers:
-            buffer = state[key]
-            setattr(self, key, None if buffer is None else [float(x) for x in buffer])
+        for key, buffer in buffers.items():
+            setattr(self, key, buffer)
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{n}={getattr(self, n)!r}" for n in ("lr", *self.hyperparameters))

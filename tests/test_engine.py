@@ -133,6 +133,18 @@ def test_domain_errors_name_the_op_and_value(build, error, words):
         assert word in str(caught.value)
 
 
+def test_huge_ints_raise_overflow_error_naming_the_operand():
+    with pytest.raises(OverflowError, match=r"Value\(data\)"):
+        Value(10**400)
+    with pytest.raises(OverflowError, match="pow operand"):
+        Value(2.0) ** (10**400)
+
+
+def test_negative_base_with_nan_or_inf_exponent_follows_python():
+    assert math.isnan((Value(-2.0) ** math.nan).data)
+    assert (Value(-2.0) ** math.inf).data == math.inf
+
+
 def test_failed_op_changes_no_existing_value():
     a = Value(-1.0, label="a")
     b = a * 2
@@ -295,13 +307,19 @@ def test_no_grad_restores_after_an_exception():
     assert is_grad_enabled()
 
 
-def test_no_grad_as_decorator():
+def test_no_grad_as_decorator_with_and_without_parentheses():
     @no_grad()
     def square(v):
         assert not is_grad_enabled()
         return v * v
 
-    assert square(Value(3.0)).parents == ()
+    @no_grad
+    def cube(v):
+        assert not is_grad_enabled()
+        return v * v * v
+
+    assert square(Value(3.0)).parents == () and cube(Value(2.0)).data == 8.0
+    assert cube(Value(2.0)).parents == ()
     assert is_grad_enabled()
 
 

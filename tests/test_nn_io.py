@@ -152,3 +152,10 @@ def test_nn_sources_never_import_pickle():
     unsafe = re.compile(r"^\s*(import|from)\s+(pickle|cPickle|shelve|marshal)\b", re.MULTILINE)
     sources = Path(nn.io.__file__).parent.glob("*.py")
     assert not [p.name for p in sources if unsafe.search(p.read_text())]
+
+
+def test_load_of_absurdly_nested_json_is_a_value_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000)
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load(path)

@@ -182,3 +182,19 @@ def test_sgd_step_is_hand_formula():
     w0, b0 = w.data, b.data
     SGD(model.parameters(), lr=0.5).step()
     assert (w.data, b.data) == (w0 - 1.0, b0 + 0.5)
+
+
+def test_optimizer_failed_load_state_dict_changes_nothing():
+    from nn import MLP
+    from nn.optim import Adam
+
+    model = MLP(2, [3, 1], seed=0)
+    optimizer = Adam(model.parameters())
+    optimizer.lr = 0.5
+    state = optimizer.state_dict()
+    state["lr"] = 0.001
+    state["exp_avg"] = ["not a number"] * len(model.parameters())
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match="exp_avg"):
+        optimizer.load_state_dict(state)
+    assert optimizer.state_dict() == before

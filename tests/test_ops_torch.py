@@ -156,3 +156,18 @@ def test_softplus_is_exact_far_from_zero(x):
     assert out.data == pytest.approx(expected, rel=1e-15, abs=0.0)
     slope = math.exp(x) / (1 + math.exp(x)) if x < 0 else 1 / (1 + math.exp(-x))
     assert out.local_grads[0] == pytest.approx(slope, rel=1e-15, abs=1e-300)
+
+
+@pytest.mark.parametrize("y", [0.5, 1.5, 2.5])
+def test_pow_at_zero_base_create_graph_matches_torch(y):
+    """Up to the first singular order: create_graph at x = 0 gives PyTorch's limits, no error."""
+    order = 1 + int(y)  # the order at which the derivative first becomes inf
+    expected = torch_derivatives(lambda x: x**y, [0.0], order=order)
+    got = ours_derivatives(lambda x: x**y, [0.0], order=order)
+    assert got == expected
+
+
+def test_pow_zero_to_the_zero_derivatives_match_torch():
+    expected = torch_derivatives(lambda x, z: x**z, [0.0, 0.0], order=1)
+    got = ours_derivatives(lambda x, z: x**z, [0.0, 0.0], order=1)
+    assert got == expected == {(0,): 0.0, (1,): 0.0}
