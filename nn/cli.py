@@ -274,18 +274,18 @@ def read_csv(path: str) -> tuple[list[list[float]], list]:
                 if not row or all(not field.strip() for field in row):
                     continue  # blank lines
                 numbers = _numbers(row)
-                if numbers is None and width is None and not X and reader.line_num == 1:
-                    width = len(row)  # a header row names the columns
-                    continue
                 where = f"{path} line {reader.line_num}"
-                if numbers is None:
-                    raise ValueError(f"{where}: expected numbers, got {','.join(row)[:60]!r}")
+                header = numbers is None and width is None and not X and reader.line_num == 1
                 if width is None:
-                    width = len(numbers)
+                    width = len(row)  # set by the header row, if any, or the first data row
                     if width < 2:
                         raise ValueError(
                             f"{where}: need at least 2 columns (features, then the label)"
                         )
+                if header:
+                    continue
+                if numbers is None:
+                    raise ValueError(f"{where}: expected numbers, got {','.join(row)[:60]!r}")
                 if len(numbers) != width:
                     raise ValueError(f"{where}: expected {width} columns, got {len(numbers)}")
                 *features, label = numbers

@@ -208,3 +208,12 @@ def test_train_unwritable_save_directory_is_one_line(tmp_path, capsys):
         main(["train", "--epochs", "1", "--save", str(locked / "m.json")])
     assert exit_info.value.code == 2
     assert_one_error_line(capsys.readouterr().err)
+
+
+def test_train_csv_with_a_header_and_one_column_says_two_are_needed(tmp_path):
+    (tmp_path / "one.csv").write_text("label\n1\n0\n")
+    finished = run_cli("train", "--data", "one.csv", "--save", "m.json", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert_one_error_line(finished.stderr)
+    assert "need at least 2 columns" in finished.stderr
+    assert not (tmp_path / "m.json").exists()
