@@ -1,9 +1,10 @@
 """scalargrad against micrograd 0.1.0, PyTorch 0-dim float64 tensors and a hand-written floor.
 
-Every engine runs in a worker process of its own, holding only its own imports and objects, as
-in a user's program; the parent drives them in alternating rounds (A B C D A B C D ...) in one
-run, and prints medians and ratios. Run: `python benchmarks/bench.py` (full size, a few
-minutes) or `--quick` (small sizes, a smoke test). Needs `pip install -e ".[bench]"`.
+"compiled" is scalargrad through `autograd.compile` (W4, W6). Every engine runs in a worker
+process of its own, holding only its own imports and objects, as in a user's program; the parent
+drives them in alternating rounds (A B C D A B C D ...) in one run, and prints medians and
+ratios. Run: `python benchmarks/bench.py` (full size, a few minutes) or `--quick` (small sizes,
+a smoke test). Needs `pip install -e ".[bench]"`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workloads import mlp_weights, moons, serve  # noqa: E402
+from workloads import classification_data, mlp_weights, moons, serve  # noqa: E402
 
-ENGINES = ("scalargrad", "micrograd", "torch", "floor")
+ENGINES = ("scalargrad", "compiled", "micrograd", "torch", "floor")
 INSTALL = {"micrograd": "pip install micrograd==0.1.0", "torch": "pip install torch==2.13.0"}
 
 
@@ -69,12 +70,9 @@ def disagreement(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-3)
 
 
-def check_agreement(workers: dict[str, Worker], weights, data, library: bool) -> list[str]:
-    """Loss and every gradient of W1 must agree to 1e-9 across engines (see `disagreement`)."""
-    results = {
-        name: worker.ask("measure", "w1_gradients", (weights, data, library))
-        for name, worker in workers.items()
-    }
+def check_agreement(workers: dict[str, Worker], measure: str, arguments) -> list[str]:
+    """Loss and every gradient of a step must agree to 1e-9 across engines (see `disagreement`)."""
+    results = {name: worker.ask("measure", measure, arguments) for name, worker in workers.items()}
     reference_loss, reference_grads = results["scalargrad"]
     problems = []
     for name, (loss, grads) in results.items():
@@ -114,10 +112,12 @@ def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int)
     targets: list[tuple[str, bool]] = []
     problems = []
     timed = {}  # workload row name -> {engine: median seconds}
+    compiled = workers.get("compiled")
+    everything, workers = workers, {n: w for n, w in workers.items() if n != "compiled"}
     for library, row in ((False, "W1 MLP step"), (True, "W1 MLP step, nn")):
         how = "each library's MLP" if library else "neurons as sum(w*x) + b"
         print(f"\n{row}: MLP 2-16-16-1, mean hinge loss, SGD ({how})")
-        problems += check_agreement(workers, weights, data, library)
+        problems += check_agreement(workers, "w1_gradients", (weights, data, library))
         results = alternate(workers, "w1", (weights, data, 0.05, library), rounds, calls=3)
         timed[row] = results
         for name, seconds in results.items():
@@ -151,6 +151,9 @@ def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int)
     for name, seconds in timed["W5 sum of products"].items():
         rows.append(("W5 sum of products", name, milliseconds(seconds)))
 
+    if compiled is not None:
+        problems += run_compiled(everything, data, weights, quick, rounds, rows, targets, timed)
+
     for row, other, at_least in (
         ("W1 MLP step", "micrograd", 20),
         ("W1 MLP step", "torch", 8),
@@ -158,7 +161,11 @@ def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int)
         ("W1 MLP step, nn", "torch", 8),
         ("W5 sum of products", "micrograd", 8),
         ("W5 sum of products", "torch", 12),
+        ("W6 softmax MLP step", "micrograd", 10),
+        ("W6 softmax MLP step", "torch", 3.5),
     ):
+        if row not in timed:
+            continue
         if other in timed[row]:
             ratio = timed[row][other] / timed[row]["scalargrad"]
             text = f"{row}: {ratio:.1f}x faster than {other} (target {at_least}x)"
@@ -175,14 +182,57 @@ def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int)
     return 1 if problems else 0
 
 
+def run_compiled(workers, data, weights, quick: bool, rounds: int, rows, targets, timed) -> list:
+    """W4 (the W1 step compiled) and W6 (a 64-64-64-10 softmax MLP step); adds rows and targets."""
+    problems = []
+    row = "W4 W1 step compiled"
+    w4 = {name: workers[name] for name in ("compiled", "scalargrad", "floor") if name in workers}
+    print(f"\n{row}: compiled once (inputs and labels as leaves); per step set leaves, call, SGD")
+    problems += check_agreement(w4, "w1_gradients", (weights, data, False))
+    seconds = workers["compiled"].ask("measure", "w4_compile", (weights, data))
+    rows.append(("W4 trace + compile", "compiled", f"{seconds:9.2f} s"))
+    targets.append((f"W4: trace + compile {seconds:.2f} s (target <= 5 s)", seconds <= 5))
+    timed[row] = alternate(w4, "w1", (weights, data, 0.05, False), rounds, calls=3)
+    for name, step in timed[row].items():
+        rows.append((row, name, milliseconds(step)))
+        print(f"  {name:<11} {milliseconds(step)}")
+    if "floor" in timed[row]:
+        ratio = timed[row]["compiled"] / timed[row]["floor"]
+        text = f"W4: compiled step {ratio:.2f}x the floor's time (target <= 1.00x, no slower)"
+        targets.append((text, ratio <= 1.0))
+
+    row = "W6 softmax MLP step"
+    samples = 4 if quick else 32
+    w6_data = classification_data(samples)
+    w6_weights = mlp_weights([64, 64, 64, 10], seed=6)
+    print(f"\n{row}: MLP 64-64-64-10, softmax cross-entropy, {samples} samples, SGD")
+    problems += check_agreement(workers, "w6_gradients", (w6_weights, w6_data))
+    seconds = workers["compiled"].ask("measure", "w6_compile", (w6_weights, w6_data))
+    rows.append(("W6 trace + compile", "compiled", f"{seconds:9.2f} s"))
+    timed[row] = alternate(workers, "w6", (w6_weights, w6_data, 0.01), rounds, calls=1)
+    for name, step in timed[row].items():
+        rows.append((row, name, milliseconds(step)))
+        print(f"  {name:<11} {milliseconds(step)}")
+    if "floor" in timed[row]:
+        ratio = timed[row]["compiled"] / timed[row]["floor"]
+        text = f"W6: compiled step {ratio:.2f}x the floor's time (target: near the floor, <= 1.25x)"
+        targets.append((text, ratio <= 1.25))
+    return problems
+
+
+# The engine each workload's "scalargrad is" column compares against, when not "scalargrad".
+REFERENCE = {"W4 W1 step compiled": "compiled"}
+
+
 def print_table(rows, timed: dict[str, dict[str, float]]) -> None:
     """A Markdown table, ready to paste into the README."""
     print("\n| workload | engine | measured | scalargrad is |")
     print("|---|---|---|---|")
     for workload, engine, figure in rows:
         speedup = ""
-        if workload in timed and engine != "scalargrad":
-            factor = timed[workload][engine] / timed[workload]["scalargrad"]
+        reference = REFERENCE.get(workload, "scalargrad")
+        if workload in timed and engine != reference:
+            factor = timed[workload][engine] / timed[workload][reference]
             speedup = f"{factor:.1f}x faster" if factor >= 1 else f"{1 / factor:.1f}x slower"
         print(f"| {workload} | {engine} | {figure.strip()} | {speedup} |")
 

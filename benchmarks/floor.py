@@ -6,6 +6,8 @@ can only approach it.
 
 from __future__ import annotations
 
+import math
+
 
 class FloorMLP:
     """The W1 network (relu hidden layers, linear output) with a hand-written backward."""
@@ -14,8 +16,15 @@ class FloorMLP:
         self.layers = [[(list(ws), b) for ws, b in layer] for layer in weights]
         self.grads = None
 
+    def output_loss(self, outputs: list[float], label, scale: float):
+        """Hinge: the sample's loss term and d mean loss / d output (None: no gradient)."""
+        margin = 1 - label * outputs[0]
+        if margin <= 0:
+            return 0.0, None
+        return margin, [-label * scale]
+
     def step(self, points, labels, lr: float) -> float:
-        """Mean hinge loss over all points, its gradients, and one SGD update."""
+        """Mean loss over all points, its gradients, and one SGD update."""
         layers = self.layers
         grad_w = [[[0.0] * len(ws) for ws, _ in layer] for layer in layers]
         grad_b = [[0.0] * len(layer) for layer in layers]
@@ -36,11 +45,10 @@ class FloorMLP:
                     z.append(s)
                 sums.append(z)
                 h = z if index == last else [s if s > 0 else 0.0 for s in z]
-            margin = 1 - label * h[0]
-            if margin <= 0:
+            term, deltas = self.output_loss(h, label, scale)
+            total += term
+            if deltas is None:
                 continue
-            total += margin
-            deltas = [-label * scale]  # d loss / d output
             for index in range(last, -1, -1):
                 layer, h_in = layers[index], inputs[index]
                 gw, gb = grad_w[index], grad_b[index]
@@ -74,6 +82,19 @@ class FloorMLP:
             for row, b in zip(gw, gb, strict=True)
             for g in (*row, b)
         ]
+
+
+class FloorSoftmaxMLP(FloorMLP):
+    """The W6 network: FloorMLP with softmax cross-entropy over its outputs."""
+
+    def output_loss(self, outputs: list[float], label: int, scale: float):
+        """log(sum exp(z)) - z[label], and its gradient (softmax(z) - one_hot(label)) * scale."""
+        shift = max(outputs)
+        exps = [math.exp(z - shift) for z in outputs]
+        total = sum(exps)
+        deltas = [e / total * scale for e in exps]
+        deltas[label] -= scale
+        return math.log(total) + shift - outputs[label], deltas
 
 
 def chain_tape(steps: int, c: float, d: float) -> list[float]:

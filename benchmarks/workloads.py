@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import math
+import pickle
 import random
 import sys
 import time
@@ -35,6 +36,8 @@ def scalar_maker(engine: str) -> Callable | None:
 
         torch.set_num_threads(1)
         return TorchScalar
+    if engine == "compiled":
+        return CompiledValue
     return None
 
 
@@ -46,6 +49,13 @@ def TorchScalar(x: float, requires_grad: bool = True):  # noqa: N802 - stands in
     import torch
 
     return torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad)
+
+
+def CompiledValue(x: float):  # noqa: N802 - stands in for a class
+    """scalargrad's Value, in the worker whose steps are traced once by `autograd.compile`."""
+    from autograd import Value
+
+    return Value(x)
 
 
 def grad_of(parameter) -> float:
@@ -110,7 +120,8 @@ class ValueMLP:
         self.layers = [[([make(w) for w in ws], make(b)) for ws, b in layer] for layer in weights]
         self.parameters = [p for layer in self.layers for ws, b in layer for p in (*ws, b)]
 
-    def __call__(self, x):
+    def outputs(self, x) -> list:
+        """Relu hidden layers, a linear output layer: every output."""
         for index, layer in enumerate(self.layers):
             hidden = index < len(self.layers) - 1
             outputs = []
@@ -118,12 +129,19 @@ class ValueMLP:
                 activation = sum((w * xi for w, xi in zip(ws, x, strict=False)), b)
                 outputs.append(activation.relu() if hidden else activation)
             x = outputs
-        return x[0]
+        return x
+
+    def __call__(self, x):
+        return self.outputs(x)[0]
+
+    def loss(self, points, labels):
+        """The mean hinge loss over all points."""
+        losses = [(1 + -label * self(x)).relu() for x, label in zip(points, labels, strict=False)]
+        return sum(losses) * (1.0 / len(losses))
 
     def step(self, points, labels, lr: float) -> float:
-        """Forward over all points, mean hinge loss, backward, SGD; returns the loss."""
-        losses = [(1 + -label * self(x)).relu() for x, label in zip(points, labels, strict=False)]
-        loss = sum(losses) * (1.0 / len(losses))
+        """Forward over all points, the loss, backward, SGD; returns the loss."""
+        loss = self.loss(points, labels)
         zero_grads(self.parameters)
         loss.backward()
         sgd_update(self.parameters, lr)
@@ -194,10 +212,42 @@ def torch_layout(weights) -> dict:
     return state
 
 
-def network(make, weights, lr: float, library: bool):
+class CompiledStep:
+    """A network's training step traced once with `autograd.compile` (W4, W6).
+
+    Inputs (and labels, with `label_leaves`) are leaves whose data each step sets; then the
+    compiled graph runs forward and backward, and SGD updates the network's parameters.
+    """
+
+    def __init__(self, model: ValueMLP, points, labels, label_leaves: bool):
+        from autograd import Value, compile
+
+        self.model = model
+        self.inputs = [[Value(v) for v in point] for point in points]
+        self.labels = [Value(float(label)) for label in labels] if label_leaves else []
+        self.graph = compile(model.loss(self.inputs, self.labels or labels))
+
+    def step(self, points, labels, lr: float) -> float:
+        for leaves, point in zip(self.inputs, points, strict=True):
+            for leaf, value in zip(leaves, point, strict=True):
+                leaf.data = value
+        for leaf, label in zip(self.labels, labels, strict=False):
+            leaf.data = label
+        zero_grads(self.model.parameters)
+        loss = self.graph()
+        sgd_update(self.model.parameters, lr)
+        return loss
+
+    def gradients(self) -> list[float]:
+        return self.model.gradients()
+
+
+def network(make, weights, lr: float, library: bool, data):
     """The W1 network for this engine: its library's MLP if `library` and it has one."""
     if make is None:
         return floor.FloorMLP(weights)
+    if make is CompiledValue:  # W4: inputs and labels are leaves
+        return CompiledStep(ValueMLP(make, weights), *data, label_leaves=True)
     if library and make.__module__ == "autograd.value":
         return ScalargradNN(weights, lr)
     if library and make.__module__ == "micrograd.engine":
@@ -208,16 +258,111 @@ def network(make, weights, lr: float, library: bool):
 def w1_step_factory(make, weights, data, lr: float, library: bool = False) -> Callable[[], float]:
     """One W1 training step on a network that persists across calls, as in a training loop."""
     points, labels = data
-    model = network(make, weights, lr, library)
+    model = network(make, weights, lr, library, data)
     return lambda: model.step(points, labels, lr)
 
 
 def w1_gradients(make, weights, data, library: bool = False) -> tuple[float, list[float]]:
     """Loss and parameter gradients of one step from `weights`, to compare engines."""
     points, labels = data
-    model = network(make, weights, 0.0, library)
+    model = network(make, weights, 0.0, library, data)
     loss = model.step(points, labels, lr=0.0)
     return float(loss), [float(g) for g in model.gradients()]
+
+
+def w4_compile_seconds(make, weights, data) -> float:
+    """Seconds to trace and compile the W1 step with inputs and labels as leaves (W4)."""
+    start = time.perf_counter()
+    CompiledStep(ValueMLP(make, weights), *data, label_leaves=True)
+    return time.perf_counter() - start
+
+
+# --- W6: a wider MLP with softmax cross-entropy ----------------------------------------------
+
+
+def micrograd_exp(x):
+    """exp for micrograd 0.1.0, which has none: written exactly as micrograd writes its ops."""
+    from micrograd.engine import Value
+
+    out = Value(math.exp(x.data), (x,), "exp")
+
+    def _backward():
+        x.grad += out.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def micrograd_log(x):
+    """log for micrograd 0.1.0, which has none: written exactly as micrograd writes its ops."""
+    from micrograd.engine import Value
+
+    out = Value(math.log(x.data), (x,), "log")
+
+    def _backward():
+        x.grad += (1 / x.data) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+class SoftmaxMLP(ValueMLP):
+    """The W6 network: ValueMLP with a mean softmax cross-entropy (log-sum-exp) loss."""
+
+    def __init__(self, make: Callable, weights):
+        super().__init__(make, weights)
+        micrograd = make.__module__ == "micrograd.engine"
+        self.exp = micrograd_exp if micrograd else lambda v: v.exp()
+        self.log = micrograd_log if micrograd else lambda v: v.log()
+
+    def loss(self, points, labels):
+        """Mean of log(sum exp(z)) - z[label], the largest logit subtracted inside the exps."""
+        terms = []
+        for x, label in zip(points, labels, strict=True):
+            logits = self.outputs(x)
+            shift = max(float(z.data) for z in logits)  # a constant, as in nn.cross_entropy
+            exps = [self.exp(z - shift) for z in logits]
+            terms.append(self.log(sum(exps[1:], exps[0])) + shift - logits[label])
+        return sum(terms[1:], terms[0]) * (1.0 / len(terms))
+
+
+def classification_data(samples: int, features: int = 64, classes: int = 10, seed: int = 6):
+    """`samples` Gaussian points with `features` coordinates and uniform class labels."""
+    rng = random.Random(seed)
+    points = [[rng.gauss(0.0, 1.0) for _ in range(features)] for _ in range(samples)]
+    return points, [rng.randrange(classes) for _ in range(samples)]
+
+
+def softmax_network(make, weights, data):
+    """The W6 network for this engine. Compiled, only the inputs are leaves: the labels and the
+    log-sum-exp shifts are frozen at trace time, as every step trains on the same batch."""
+    if make is None:
+        return floor.FloorSoftmaxMLP(weights)
+    if make is CompiledValue:
+        return CompiledStep(SoftmaxMLP(make, weights), *data, label_leaves=False)
+    return SoftmaxMLP(make, weights)
+
+
+def w6_step_factory(make, weights, data, lr: float) -> Callable[[], float]:
+    """One W6 training step (forward, backward, SGD) on a network that persists across calls."""
+    points, labels = data
+    model = softmax_network(make, weights, data)
+    return lambda: model.step(points, labels, lr)
+
+
+def w6_gradients(make, weights, data) -> tuple[float, list[float]]:
+    """Loss and parameter gradients of one W6 step from `weights`, to compare engines."""
+    points, labels = data
+    model = softmax_network(make, weights, data)
+    loss = model.step(points, labels, lr=0.0)
+    return float(loss), [float(g) for g in model.gradients()]
+
+
+def w6_compile_seconds(make, weights, data) -> float:
+    """Seconds to trace and compile the W6 step."""
+    start = time.perf_counter()
+    CompiledStep(SoftmaxMLP(make, weights), *data, label_leaves=False)
+    return time.perf_counter() - start
 
 
 # --- W2: memory per op node ----------------------------------------------------------------
@@ -340,9 +485,12 @@ def w5_factory(make, n: int) -> Callable[[], float]:
 
 # --- the worker process ---------------------------------------------------------------------
 
-FACTORIES = {"w1": w1_step_factory, "w5": w5_factory}
+FACTORIES = {"w1": w1_step_factory, "w5": w5_factory, "w6": w6_step_factory}
 MEASURES = {
     "w1_gradients": w1_gradients,
+    "w4_compile": w4_compile_seconds,
+    "w6_gradients": w6_gradients,
+    "w6_compile": w6_compile_seconds,
     "w2": w2_bytes_per_op,
     "w3_time": chain_backward_seconds,
     "w3_deepest": deepest_chain,
@@ -353,23 +501,25 @@ def serve(engine: str, connection) -> None:
     """Answer the parent's requests for one engine until it sends None.
 
     ("time", workload, arguments, calls): build the workload's step and run it once untimed the
-    first time, then run it `calls` times; answers the list of seconds. Every call after the
+    first time it is asked with these arguments, then run it `calls` times; answers the list of
+    seconds. Every call after the
     first is timed, so each step pays for the garbage the step before it left, as in a loop.
     ("measure", name, arguments): answers MEASURES[name](make, *arguments).
     Any exception is answered as ("error", text) so the parent can report it.
     """
     make = scalar_maker(engine)
-    steps: dict[str, Callable] = {}
+    steps: dict[tuple, Callable] = {}
     while (request := connection.recv()) is not None:
         try:
             if request[0] == "time":
                 _, workload, arguments, calls = request
-                if workload not in steps:
+                key = (workload, pickle.dumps(arguments))  # W1 and W1 nn differ by an argument
+                if key not in steps:
                     steps.clear()  # drop the previous workload's graphs and leaves
                     gc.collect()
-                    steps[workload] = FACTORIES[workload](make, *arguments)
-                    steps[workload]()  # warm up once; later calls are all timed
-                step = steps[workload]
+                    steps[key] = FACTORIES[workload](make, *arguments)
+                    steps[key]()  # warm up once; later calls are all timed
+                step = steps[key]
                 answer = []
                 for _ in range(calls):
                     start = time.perf_counter()

@@ -384,3 +384,36 @@ def test_compile_long_chain_needs_no_recursion():
     x.grad = 0.0
     y.backward()
     assert same(gradient, x.grad)
+
+
+# --- keep (beyond SPEC): values of chosen nodes after a call ---------------------------------
+
+
+@pytest.mark.parametrize("chunk_nodes", [1, 4000])
+def test_compile_keep_reads_kept_values_after_each_call(chunk_nodes, monkeypatch):
+    monkeypatch.setattr(compile_module, "CHUNK_NODES", chunk_nodes)
+    a, b, c = Value(1.5), Value(-2.0), Value(0.5)
+    product = a * b  # used once by the sum: inlined unless kept
+    hidden = (product + c).relu()
+    root = hidden * a + product.tanh() * 0.0 + b
+    graph = compile(root, keep=[product, hidden, a, root, product])
+    plain = compile(root)
+    for values in ((1.5, -2.0, 0.5), (-3.0, -1.0, 0.25), (2.0, 2.0, -9.0)):
+        for leaf, value in zip((a, b, c), values, strict=True):
+            leaf.data = value
+        assert graph() == plain()
+        expected = [a.data * b.data, max(a.data * b.data + c.data, 0.0), a.data]
+        assert graph.kept_values() == [*expected, graph.forward(), expected[0]]
+
+
+def test_compile_keep_refuses_nodes_outside_the_graph_and_reads_nothing_before_a_call():
+    a = Value(2.0)
+    root = a * a
+    with pytest.raises(ValueError, match="does not depend on"):
+        compile(root, keep=[Value(1.0)])
+    with pytest.raises(TypeError, match="keep must hold Values"):
+        compile(root, keep=[1.0])
+    graph = compile(root, keep=[root])
+    with pytest.raises(RuntimeError, match="call the compiled graph"):
+        graph.kept_values()
+    assert compile(a, keep=[a]).forward() == 2.0

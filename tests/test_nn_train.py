@@ -136,12 +136,6 @@ def test_fit_shows_progress_bar_unless_disabled(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_fit_compiled_is_not_implemented_yet():
-    X, y = make_moons(n=10, seed=0)
-    with pytest.raises(NotImplementedError, match="arrives with autograd.compile"):
-        fit(MLP(2, [3, 1], seed=0), X, y, compiled=True, progress=False)
-
-
 @pytest.mark.parametrize(
     "kwargs, message",
     [
