@@ -83,6 +83,13 @@ def check_agreement(workers: dict[str, Worker], measure: str, arguments) -> list
     return problems
 
 
+def add_timed_rows(rows: list, row: str, results: dict[str, float]) -> None:
+    """One table row per engine for a timed workload, printed as they come."""
+    for name, seconds in results.items():
+        rows.append((row, name, milliseconds(seconds)))
+        print(f"  {name:<11} {milliseconds(seconds)}")
+
+
 def milliseconds(seconds: float) -> str:
     return f"{seconds * 1e3:9.2f} ms"
 
@@ -118,11 +125,8 @@ def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int)
         how = "each library's MLP" if library else "neurons as sum(w*x) + b"
         print(f"\n{row}: MLP 2-16-16-1, mean hinge loss, SGD ({how})")
         problems += check_agreement(workers, "w1_gradients", (weights, data, library))
-        results = alternate(workers, "w1", (weights, data, 0.05, library), rounds, calls=3)
-        timed[row] = results
-        for name, seconds in results.items():
-            rows.append((row, name, milliseconds(seconds)))
-            print(f"  {name:<11} {milliseconds(seconds)}")
+        timed[row] = alternate(workers, "w1", (weights, data, 0.05, library), rounds, calls=3)
+        add_timed_rows(rows, row, timed[row])
 
     print("W2 bytes per op node, chain y = y*c + d")
     ops = 20_000 if quick else 200_000
@@ -193,9 +197,7 @@ def run_compiled(workers, data, weights, quick: bool, rounds: int, rows, targets
     rows.append(("W4 trace + compile", "compiled", f"{seconds:9.2f} s"))
     targets.append((f"W4: trace + compile {seconds:.2f} s (target <= 5 s)", seconds <= 5))
     timed[row] = alternate(w4, "w1", (weights, data, 0.05, False), rounds, calls=3)
-    for name, step in timed[row].items():
-        rows.append((row, name, milliseconds(step)))
-        print(f"  {name:<11} {milliseconds(step)}")
+    add_timed_rows(rows, row, timed[row])
     if "floor" in timed[row]:
         ratio = timed[row]["compiled"] / timed[row]["floor"]
         text = f"W4: compiled step {ratio:.2f}x the floor's time (target <= 1.00x, no slower)"
@@ -210,9 +212,7 @@ def run_compiled(workers, data, weights, quick: bool, rounds: int, rows, targets
     seconds = workers["compiled"].ask("measure", "w6_compile", (w6_weights, w6_data))
     rows.append(("W6 trace + compile", "compiled", f"{seconds:9.2f} s"))
     timed[row] = alternate(workers, "w6", (w6_weights, w6_data, 0.01), rounds, calls=1)
-    for name, step in timed[row].items():
-        rows.append((row, name, milliseconds(step)))
-        print(f"  {name:<11} {milliseconds(step)}")
+    add_timed_rows(rows, row, timed[row])
     if "floor" in timed[row]:
         ratio = timed[row]["compiled"] / timed[row]["floor"]
         text = f"W6: compiled step {ratio:.2f}x the floor's time (target: near the floor, <= 1.25x)"

@@ -262,12 +262,16 @@ def w1_step_factory(make, weights, data, lr: float, library: bool = False) -> Ca
     return lambda: model.step(points, labels, lr)
 
 
-def w1_gradients(make, weights, data, library: bool = False) -> tuple[float, list[float]]:
-    """Loss and parameter gradients of one step from `weights`, to compare engines."""
+def one_step_gradients(model, data) -> tuple[float, list[float]]:
+    """Loss and parameter gradients of one step of `model` (lr 0), to compare engines."""
     points, labels = data
-    model = network(make, weights, 0.0, library, data)
     loss = model.step(points, labels, lr=0.0)
     return float(loss), [float(g) for g in model.gradients()]
+
+
+def w1_gradients(make, weights, data, library: bool = False) -> tuple[float, list[float]]:
+    """W1's loss and gradients from `weights`."""
+    return one_step_gradients(network(make, weights, 0.0, library, data), data)
 
 
 def w4_compile_seconds(make, weights, data) -> float:
@@ -351,11 +355,8 @@ def w6_step_factory(make, weights, data, lr: float) -> Callable[[], float]:
 
 
 def w6_gradients(make, weights, data) -> tuple[float, list[float]]:
-    """Loss and parameter gradients of one W6 step from `weights`, to compare engines."""
-    points, labels = data
-    model = softmax_network(make, weights, data)
-    loss = model.step(points, labels, lr=0.0)
-    return float(loss), [float(g) for g in model.gradients()]
+    """W6's loss and gradients from `weights`."""
+    return one_step_gradients(softmax_network(make, weights, data), data)
 
 
 def w6_compile_seconds(make, weights, data) -> float:
