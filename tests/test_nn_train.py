@@ -142,6 +142,7 @@ def test_fit_shows_progress_bar_unless_disabled(capsys):
         ({"loss": "l1"}, "unknown loss 'l1'"),
         ({"epochs": -1}, "epochs"),
         ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": True}, "batch_size"),
     ],
 )
 def test_fit_bad_arguments_raise_value_error(kwargs, message):

@@ -74,13 +74,16 @@ def run(program, make, column: int):
     return inputs, total
 
 
+def run_both(program):
+    """The program on scalargrad Values and on PyTorch float64 scalars."""
+    as_tensor = lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True)  # noqa: E731
+    return run(program, Value, 2), run(program, as_tensor, 3)
+
+
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(programs())
 def test_random_graph_gradients_match_torch(program):
-    inputs, out = run(program, Value, 2)
-    t_inputs, t_out = run(
-        program, lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True), 3
-    )
+    (inputs, out), (t_inputs, t_out) = run_both(program)
     assert close(out.data, t_out.item())
     expected = torch.autograd.grad(t_out, t_inputs, allow_unused=True)
     got = grad(out, inputs)
@@ -95,10 +98,7 @@ def test_random_graph_gradients_match_torch(program):
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(programs())
 def test_random_graph_second_derivatives_match_torch(program):
-    inputs, out = run(program, Value, 2)
-    t_inputs, t_out = run(
-        program, lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True), 3
-    )
+    (inputs, out), (t_inputs, t_out) = run_both(program)
     first = grad(out, inputs, create_graph=True)
     t_first = torch.autograd.grad(t_out, t_inputs, create_graph=True, allow_unused=True)
     for g, e in zip(first, t_first, strict=True):
