@@ -94,10 +94,15 @@ def binary_cross_entropy(logits, labels: Sequence) -> Value:
     return _mean(terms)
 
 
-def _log_sum_exp(logits: list[Value]) -> Value:
+def log_sum_exp(logits: list[Value], shift: float | Value | None = None) -> Value:
+    """log(sum(e**z)), computed as log(sum(e**(z - shift))) + shift; shift: the largest logit.
+
+    `shift` may be given (a Value leaf, when the graph is compiled and reused, see nn.train).
+    """
     # NOTE: subtracting the largest logit (a constant, taken from data) keeps every exp <= 1
     # and the sum >= 1, so nothing overflows and the log is always defined.
-    shift = max(z.data for z in logits)
+    if shift is None:
+        shift = max(z.data for z in logits)
     exps = [(z - shift).exp() for z in logits]
     return sum(exps[1:], exps[0]).log() + shift
 
@@ -123,7 +128,7 @@ def softmax(logits: Sequence) -> list[Value]:
 def log_softmax(logits: Sequence) -> list[Value]:
     """z_i - log(sum_j exp(z_j)), stable for any finite logits."""
     logits = _as_values(logits, "log_softmax input")
-    log_total = _log_sum_exp(logits)
+    log_total = log_sum_exp(logits)
     return [z - log_total for z in logits]
 
 
@@ -153,5 +158,5 @@ def cross_entropy(logits_per_sample: Sequence, class_indices: Sequence[int]) -> 
                 f"cross_entropy class index at sample {index} is {c!r}; "
                 f"it must be an int in 0..{classes - 1}"
             )
-        terms.append(_log_sum_exp(logits) - logits[c])
+        terms.append(log_sum_exp(logits) - logits[c])
     return _mean(terms)

@@ -13,7 +13,14 @@ from typing import Any
 
 from autograd import Value, no_grad, set_grad_enabled
 from autograd.compile import compile as compile_graph
-from nn.losses import _mean, binary_cross_entropy, cross_entropy, hinge_loss, mse_loss
+from nn.losses import (
+    _mean,
+    binary_cross_entropy,
+    cross_entropy,
+    hinge_loss,
+    log_sum_exp,
+    mse_loss,
+)
 from nn.module import Module
 from nn.optim import Adam, Optimizer
 
@@ -192,7 +199,7 @@ class CompiledBatchLoss:
                 self.shifts = [Value(max(z.data for z in logits)) for logits in outputs]
                 self.logits = compile_graph(sum(flat[1:], flat[0]), keep=flat)
                 terms = [
-                    _log_sum_exp(logits, shift) - _dot(one_hot, logits)
+                    log_sum_exp(logits, shift) - _dot(one_hot, logits)
                     for logits, one_hot, shift in zip(
                         outputs, self.targets, self.shifts, strict=True
                     )
@@ -256,12 +263,6 @@ def _leaf_target_loss(loss: str, outputs: list, targets: list) -> Value:
         return mse_loss(differences, zeros)
     # bce: softplus(z) - y*z; for y = 0 it subtracts an exact zero where the eager loss doesn't.
     return _mean([z.softplus() - y * z for z, y in zip(outputs, targets, strict=True)])
-
-
-def _log_sum_exp(logits: list[Value], shift: Value) -> Value:
-    """nn.losses' log-sum-exp with the shift (the largest logit) as a leaf."""
-    exps = [(z - shift).exp() for z in logits]
-    return sum(exps[1:], exps[0]).log() + shift
 
 
 def _dot(one_hot: list[Value], logits: list[Value]) -> Value:
