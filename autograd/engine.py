@@ -21,8 +21,9 @@ def interior_order(root: Value, keep_grads: bool = True) -> list[Value]:
     Leaves are left out: they have nothing to pass on. With `keep_grads=False` every node in
     the result is left with its `.grad` set to 0.0, ready for a backward pass.
     """
-    # Depth-first with an explicit stack: a node is met once to push its parents and once more,
-    # when they are all placed, to be placed itself.
+    # Depth-first with an explicit stack: a node is placed once none of its parents is waiting
+    # to be placed. One whose parents are all leaves or already placed is placed at once; any
+    # other is opened (pushed back under the parents it waits for) and placed when met again.
     # NOTE: a node's visit state is kept in its .grad slot rather than in hash sets (which made
     # backward twice as slow on big graphs). The two marks are new objects for every walk, so a
     # walk interrupted midway leaves no mark that a later walk could mistake for its own.
@@ -36,22 +37,26 @@ def interior_order(root: Value, keep_grads: bool = True) -> list[Value]:
             mark = node.grad
             if mark is placed:
                 continue
-            if mark is opened:
-                node.grad = placed
-                order.append(node)
-                continue
-            if keep_grads:
-                saved.append((node, mark))
-            node.grad = opened
-            stack.append(node)
-            if node._dx is not None:  # x is a Value: a parent
-                parent = node._x
-                if parent._op is not None and parent.grad is not placed:
-                    stack.append(parent)
-            if node._dy is not None:
-                parent = node._y
-                if parent._op is not None and parent.grad is not placed:
-                    stack.append(parent)
+            if mark is not opened:
+                if keep_grads:
+                    saved.append((node, mark))
+                # The parents still to place: Values (a local grad is set) that are not leaves.
+                x = node._x if node._dx is not None else None
+                if x is not None and (x._op is None or x.grad is placed):
+                    x = None
+                y = node._y if node._dy is not None else None
+                if y is not None and (y._op is None or y.grad is placed):
+                    y = None
+                if x is not None or y is not None:
+                    node.grad = opened
+                    stack.append(node)
+                    if x is not None:
+                        stack.append(x)
+                    if y is not None:
+                        stack.append(y)
+                    continue
+            node.grad = placed
+            order.append(node)
     finally:
         # Every marked node is in `order`, or still on `stack` if the walk was interrupted.
         if keep_grads:

@@ -2,7 +2,8 @@
 
 A node is one object with no reference cycles: its inputs and local derivatives live in slots,
 not in per-node tuples or closures, so building a graph costs little memory and gives Python's
-cyclic garbage collector almost nothing to do.
+cyclic garbage collector little to do. Little, not nothing: a full collection still visits every
+filled slot of every live node, so slots a node does not need are left empty (see `Value`).
 """
 
 from __future__ import annotations
@@ -43,15 +44,28 @@ class Value:
     # _op: the Op that made this node (None for a leaf). _x, _y: its inputs, each a Value or
     # a constant float (_y is None for a unary op). _dx, _dy: d self / d input for the inputs
     # that are Values, None for constants; so the parents are the inputs with a local grad.
-    __slots__ = ("_dx", "_dy", "_op", "_x", "_y", "data", "grad", "label")
+    # NOTE: a leaf fills only data, grad and _op: its _x, _y, _dx, _dy (and _label, until a
+    # label is set) stay empty, and nothing reads them unless _op is set. Python's cyclic
+    # garbage collector skips empty slots, which makes its full collections a little cheaper.
+    __slots__ = ("_dx", "_dy", "_label", "_op", "_x", "_y", "data", "grad")
 
     def __init__(self, data: float, label: str = ""):
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.data = as_float(data, "Value(data)")
         self.grad = 0.0
-        self.label = label
-        self._op = self._x = self._y = self._dx = self._dy = None
+        self._op = None
+        if label != "":
+            self.label = label
+
+    @property
+    def label(self) -> str:
+        """A name shown in pictures and reprs; "" unless set."""
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, label: str) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self._label = label
 
     # --- what the node records ---------------------------------------------------------------
 
@@ -63,11 +77,15 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in argument order (`a * a` lists `a` twice)."""
+        if self._op is None:
+            return ()
         return tuple(x for x, dx in ((self._x, self._dx), (self._y, self._dy)) if dx is not None)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent, in the order of `parents`."""
+        if self._op is None:
+            return ()
         return tuple(dx for dx in (self._dx, self._dy) if dx is not None)
 
     def backward(self, gradient: float = 1.0) -> None:
@@ -154,9 +172,6 @@ def {method}({arguments}):
     except (ArithmeticError, ValueError) as error:
         raise domain_error(OP, error, x, y) from None
     node = new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
     if mode.enabled:
         node._op = OP
         node._x = {x_input}
@@ -164,16 +179,25 @@ def {method}({arguments}):
         node._dx = {dx}
         node._dy = {dy}
     else:
-        node._op = node._x = node._y = node._dx = node._dy = None
+        node._op = None
+    node.data = out
+    node.grad = 0.0
     return node
 """
 
-# A binary method gets Values or numbers on either side (`self` is x for __mul__, y for __rmul__).
-_BINARY_INPUTS = """\
-    x_is_value = isinstance(x_in, Value)
-    x = x_in.data if x_is_value else x_in if type(x_in) is float else as_float(x_in, OPERAND)
-    y_is_value = isinstance(y_in, Value)
-    y = y_in.data if y_is_value else y_in if type(y_in) is float else as_float(y_in, OPERAND)"""
+# A binary method's `self` is a Value: x for __mul__, y for __rmul__; the other input may be a
+# Value or a number. For each role: how the method reads input v, what the node keeps as its
+# input, and its local derivative rule.
+_BINARY_SIDES = {
+    "self": ("    {v} = {v}_in.data", "{v}_in", "({rule})"),
+    "other": (
+        "    {v}_is_value = isinstance({v}_in, Value)\n"
+        "    {v} = {v}_in.data if {v}_is_value else {v}_in if type({v}_in) is float"
+        " else as_float({v}_in, OPERAND)",
+        "{v}_in if {v}_is_value else {v}",
+        "({rule}) if {v}_is_value else None",
+    ),
+}
 
 # A unary method's x is `self`; its y is None, or a constant argument such as the slope.
 _UNARY_INPUTS = """\
@@ -208,17 +232,23 @@ def _define(method: str, op: Op, source: str, docstring: str) -> None:
 
 
 def _define_binary(op: Op, method: str, reflected: str, symbol: str) -> None:
-    dx, dy = op.grad_sources
-    for name, arguments in ((method, "x_in, y_in"), (reflected, "y_in, x_in")):
+    rules = dict(zip("xy", op.grad_sources, strict=True))
+    for name, self_input in ((method, "x"), (reflected, "y")):
+        read, keep, grad = {}, {}, {}
+        for v in "xy":
+            reading, kept, local_grad = _BINARY_SIDES["self" if v == self_input else "other"]
+            read[v] = reading.format(v=v)
+            keep[v] = kept.format(v=v)
+            grad[v] = local_grad.format(v=v, rule=rules[v])
         source = _TEMPLATE.format(
             method=name,
-            arguments=arguments,
-            inputs=_BINARY_INPUTS,
+            arguments="x_in, y_in" if self_input == "x" else "y_in, x_in",
+            inputs=read["x"] + "\n" + read["y"],
             forward=op.forward_source,
-            x_input="x_in if x_is_value else x",
-            y_input="y_in if y_is_value else y",
-            dx=f"({dx}) if x_is_value else None",
-            dy=f"({dy}) if y_is_value else None",
+            x_input=keep["x"],
+            y_input=keep["y"],
+            dx=grad["x"],
+            dy=grad["y"],
         )
         _define(name, op, source, f"x {symbol} y, recorded as op {op.name!r}.")
 

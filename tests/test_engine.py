@@ -53,6 +53,33 @@ def test_value_attributes_are_writable_but_op_is_not():
         v.gradient = 1.0
 
 
+def test_value_label_must_be_a_str():
+    with pytest.raises(TypeError, match="label must be a str, got int"):
+        Value(1.0, label=3)
+    v = Value(1.0)
+    with pytest.raises(TypeError, match="label must be a str, got NoneType"):
+        v.label = None
+    assert v.label == ""
+
+
+def test_a_leaf_holds_only_its_data_and_grad():
+    """What the garbage collector has to read in each leaf: its type, data, grad and op (None),
+    nothing else (see Value's slots); a result under no_grad is a leaf too. Labels count once
+    they are set."""
+    import gc
+
+    leaf = Value(1.5)
+    leaf.grad = 2.5
+    with no_grad():
+        detached_result = leaf * 2.0
+    for v in (leaf, detached_result):
+        assert sorted(map(repr, gc.get_referents(v))) == sorted(
+            map(repr, [Value, v.data, v.grad, None])
+        )
+    leaf.label = "w"
+    assert "w" in gc.get_referents(leaf)
+
+
 def test_value_equality_is_identity_and_hashable():
     a, b = Value(1.0), Value(1.0)
     assert a != b and a == a
