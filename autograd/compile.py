@@ -300,7 +300,16 @@ class _Generator:
                 forward.append(f"    {name[node]} = {expression}")
 
         shared = [node for node in nodes if node in self.grad_slot]
-        grad_name = {node: "g" + name[node][1:] for node in (*shared, *external, root)}
+        # An input from outside the chunk that gets one gradient term here (a weight, once per
+        # sample) adds it to its slot in place, rather than being loaded, updated and saved.
+        terms = dict.fromkeys(external, 0)
+        for node in nodes:
+            for parent, _ in self.parents[node]:
+                if parent in terms:
+                    terms[parent] += 1
+        in_place = {node for node, count in terms.items() if count == 1}
+        accumulated = [node for node in external if node not in in_place]
+        grad_name = {node: "g" + name[node][1:] for node in (*shared, *accumulated, root)}
         backward = []
         for node in reversed(nodes):
             gradient = grad_name[node]
@@ -318,8 +327,10 @@ class _Generator:
                     if not local_grad.isidentifier():
                         local_grad = f"({local_grad})"
                     term = f"{local_grad} * {gradient}"
-                if parent in grad_name:
-                    sign = "-" if negative else "+"
+                sign = "-" if negative else "+"
+                if parent in in_place:
+                    backward.append(f"    store[{self.grad_slot[parent]}] {sign}= {term}")
+                elif parent in grad_name:
                     backward.append(f"    {grad_name[parent]} {sign}= {term}")
                 elif term == gradient and not negative and len(self.users[parent]) == 1:
                     grad_name[parent] = gradient  # the user's gradient, unchanged: share it
@@ -339,9 +350,9 @@ class _Generator:
         else:
             lines.append("    yield")
         lines += [f"    {grad_name[node]} = store[{self.grad_slot[node]}]" for node in shared]
-        lines += [f"    {grad_name[node]} = store[{self.grad_slot[node]}]" for node in external]
+        lines += [f"    {grad_name[node]} = store[{self.grad_slot[node]}]" for node in accumulated]
         lines += backward
-        lines += [f"    store[{self.grad_slot[node]}] = {grad_name[node]}" for node in external]
+        lines += [f"    store[{self.grad_slot[node]}] = {grad_name[node]}" for node in accumulated]
         return "\n".join(lines) + "\n"
 
     def inlinable(self, node: Value, chunk: int) -> bool:
