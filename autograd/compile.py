@@ -2,7 +2,10 @@
 
 Each op's forward and derivative rules from the rule table are pasted in as expressions over
 locals, so a call builds no Values and costs less than hand-written loops. Limits: generating and
-compiling take about 15 us per node (10**6 nodes: ~15 s, ~1 GB at the peak, ~30 MB of source).
+compiling take 15-30 us per node (a 10**6-node chain: ~15 s, ~1 GB at the peak, ~30 MB of
+source; the benchmark's W6 MLP, 566,000 nodes: ~16 s, 35 MB). The first 4-5 calls run about 30%
+slower: CPython 3.11 specializes a function's bytecode only after ~8 entries, and each chunk is
+entered twice per call.
 """
 
 from __future__ import annotations
