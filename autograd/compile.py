@@ -211,7 +211,8 @@ def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:
 # A chunk loads the values it needs from earlier chunks, computes its nodes into locals, saves
 # those later chunks read, and yields (the last chunk yields the output). Resumed in reverse
 # order, it runs its backward: it loads the grads later chunks added to its nodes and to earlier
-# ones, adds its own contributions in the eager engine's order, and saves them back.
+# ones, adds its own contributions in the eager engine's order, and saves them back (an input
+# from an earlier chunk that gets one contribution here has it added to its slot directly).
 #
 # Two rewrites keep the code close to what one would write by hand, without changing a single
 # float: a node used once, whose value no derivative rule reads (the products in a neuron's

@@ -48,15 +48,15 @@ def interior_order(root: Value, keep_grads: bool = True) -> list[Value]:
                 if y is not None and (y._op is None or y.grad is placed):
                     y = None
                 if x is not None or y is not None:
+                    stack.append(node)  # before marking it, so an interrupt can't lose a mark
                     node.grad = opened
-                    stack.append(node)
                     if x is not None:
                         stack.append(x)
                     if y is not None:
                         stack.append(y)
                     continue
-            node.grad = placed
             order.append(node)
+            node.grad = placed
     finally:
         # Every marked node is in `order`, or still on `stack` if the walk was interrupted.
         if keep_grads:

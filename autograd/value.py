@@ -53,7 +53,7 @@ class Value:
         self.data = as_float(data, "Value(data)")
         self.grad = 0.0
         self._op = None
-        if label != "":
+        if type(label) is not str or label:  # the setter checks the type
             self.label = label
 
     @property

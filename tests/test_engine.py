@@ -56,6 +56,8 @@ def test_value_attributes_are_writable_but_op_is_not():
 def test_value_label_must_be_a_str():
     with pytest.raises(TypeError, match="label must be a str, got int"):
         Value(1.0, label=3)
+    with pytest.raises(TypeError, match="label must be a str, got list"):
+        Value(1.0, label=[])
     v = Value(1.0)
     with pytest.raises(TypeError, match="label must be a str, got NoneType"):
         v.label = None
