@@ -134,8 +134,7 @@ class CompiledGraph:
     def __call__(self) -> float:
         """Recompute the output from the leaves' data, add d output / d leaf to each leaf's grad."""
         leaves = self.leaves
-        store = [leaf.data for leaf in leaves]
-        store += self._blank
+        store = self._new_store()
         try:
             chunks = [chunk(store) for chunk in self._chunks]
             for chunk in chunks:
@@ -151,8 +150,7 @@ class CompiledGraph:
 
     def forward(self) -> float:
         """Recompute and return the output from the leaves' data; no gradient is touched."""
-        store = [leaf.data for leaf in self.leaves]
-        store += self._blank
+        store = self._new_store()
         try:
             for chunk in [chunk(store) for chunk in self._chunks]:
                 output = next(chunk)
@@ -167,6 +165,12 @@ class CompiledGraph:
             raise RuntimeError("kept_values: call the compiled graph (or its forward) first")
         store = self._store
         return [store[slot] for slot in self._kept_slots]
+
+    def _new_store(self) -> list:
+        """The leaves' data now, then zeros for their grads and for what chunks pass on."""
+        store = [leaf.data for leaf in self.leaves]
+        store += self._blank
+        return store
 
     def _raise_domain_error(self, store: list, error: Exception) -> NoReturn:
         """Rerun the forward op by op, on the same leaf data, to raise the eager engine's error."""

@@ -101,8 +101,10 @@ def _ieee_power_on_values(x, y):
 # The same names for rules evaluated on Values (`create_graph=True`). Forwards only ever run on
 # floats, so `power` is not here.
 VALUE_FUNCTIONS: dict[str, object] = {
-    **{name: _on_values(name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos")},
-    **{name: _on_values(name) for name in ("sigmoid", "softplus")},
+    **{
+        name: _on_values(name)
+        for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid", "softplus")
+    },
     "ieee_power": _ieee_power_on_values,
     "is_zero": lambda x: _data(x) == 0,
     "inf": inf,

@@ -105,7 +105,7 @@ class Value:
         return text + ")"
 
     # The arithmetic operators and the functions (exp, log, ...) are generated from the rule
-    # table below the class; `method_source("mul")` shows what one looks like.
+    # table below the class; `method_source("__mul__")` shows what one looks like.
 
     def __pos__(self):
         """`+x` is `x` itself, as in PyTorch: no new node."""

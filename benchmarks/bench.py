@@ -152,8 +152,7 @@ def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int)
     print("W5 pairwise sum of products of distinct leaves, forward + backward")
     n = 10_000 if quick else 100_000
     timed["W5 sum of products"] = alternate(workers, "w5", (n,), rounds, calls=2)
-    for name, seconds in timed["W5 sum of products"].items():
-        rows.append(("W5 sum of products", name, milliseconds(seconds)))
+    add_timed_rows(rows, "W5 sum of products", timed["W5 sum of products"])
 
     if compiled is not None:
         problems += run_compiled(everything, data, weights, quick, rounds, rows, targets, timed)

@@ -44,11 +44,11 @@ def scalar_maker(engine: str) -> Callable | None:
 # --- the engines, behind one small interface ------------------------------------------------
 
 
-def TorchScalar(x: float, requires_grad: bool = True):  # noqa: N802 - stands in for a class
+def TorchScalar(x: float):  # noqa: N802 - stands in for a class
     """A 0-dim float64 tensor that requires grad: PyTorch's closest thing to a Value."""
     import torch
 
-    return torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad)
+    return torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
 
 def CompiledValue(x: float):  # noqa: N802 - stands in for a class
@@ -155,17 +155,16 @@ class ScalargradNN:
     """The W1 network as a scalargrad user writes it: `nn.MLP`, `nn.hinge_loss`, `nn.optim.SGD`."""
 
     def __init__(self, weights, lr: float):
-        from nn import MLP
+        from nn import MLP, hinge_loss
         from nn.optim import SGD
 
+        self.hinge_loss = hinge_loss  # imported here, not in the timed step
         self.model = MLP(2, [len(layer) for layer in weights], seed=0)
         self.model.load_state_dict(torch_layout(weights))
         self.optimizer = SGD(self.model.parameters(), lr=lr)
 
     def step(self, points, labels, lr: float) -> float:
-        from nn import hinge_loss
-
-        loss = hinge_loss([self.model(x) for x in points], labels)
+        loss = self.hinge_loss([self.model(x) for x in points], labels)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -178,7 +177,7 @@ class ScalargradNN:
 class MicrogradNN:
     """The W1 network with micrograd's own `nn.MLP` (micrograd has no loss or optimizer)."""
 
-    def __init__(self, weights, lr: float):
+    def __init__(self, weights):
         from micrograd.nn import MLP
 
         self.model = MLP(2, [len(layer) for layer in weights])
@@ -251,7 +250,7 @@ def network(make, weights, lr: float, library: bool, data):
     if library and make.__module__ == "autograd.value":
         return ScalargradNN(weights, lr)
     if library and make.__module__ == "micrograd.engine":
-        return MicrogradNN(weights, lr)
+        return MicrogradNN(weights)
     return ValueMLP(make, weights)
 
 

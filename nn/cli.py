@@ -17,9 +17,7 @@ from typing import NoReturn
 
 PROG = "scalargrad"
 DATASETS = ("moons", "circles", "spirals", "xor")
-LOSSES = ("hinge", "mse", "bce", "cross_entropy")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
 SAMPLES = 100  # generated data sets have this many points, noise 0.1, seeded by --seed
 # `scalargrad demo`'s training run: fit's documented moons settings, run a little longer.
 DEMO_DATA = {"n": 100, "noise": 0.1, "seed": 0}
@@ -37,6 +35,8 @@ class ArgumentParser(argparse.ArgumentParser):
 def build_parser() -> ArgumentParser:
     """The parser for every subcommand; each sets `handler`, a function of the parsed args."""
     from autograd.draw import RANKDIRS
+    from nn.layers import ACTIVATIONS
+    from nn.train import LOSSES
 
     parser = ArgumentParser(
         prog=PROG, description="scalargrad: a scalar reverse-mode autodiff engine."
@@ -72,10 +72,10 @@ def build_parser() -> ArgumentParser:
         metavar="N",
         help="hidden layer widths (16 16)",
     )
-    train.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="(relu)")
+    train.add_argument("--activation", choices=tuple(ACTIVATIONS), default="relu", help="(relu)")
     train.add_argument(
         "--loss",
-        choices=LOSSES,
+        choices=tuple(LOSSES),
         default="hinge",
         help="hinge and bce take two classes 0/1, cross_entropy class indices (hinge)",
     )
@@ -275,7 +275,7 @@ def read_csv(path: str) -> tuple[list[list[float]], list]:
                     continue  # blank lines
                 numbers = _numbers(row)
                 where = f"{path} line {reader.line_num}"
-                header = numbers is None and width is None and not X and reader.line_num == 1
+                header = numbers is None and width is None and reader.line_num == 1
                 if width is None:
                     width = len(row)  # set by the header row, if any, or the first data row
                     if width < 2:
@@ -323,15 +323,14 @@ def train_and_report(
     """`nn.fit` with a progress bar, then print and return the trained model's loss and accuracy."""
     from autograd import no_grad
     from nn import fit
-    from nn.train import batch_loss, count_correct, targets_for
+    from nn.train import batch_loss, classes_of, count_correct, targets_for
 
     sys.stdout.flush()  # our lines before the bar, which goes to stderr
     fit(model, X, y, loss, optimizer, epochs=epochs, batch_size=batch_size, compiled=compiled)
     targets = targets_for(loss, y)
     with no_grad():
         value, outputs = batch_loss(model, X, targets, loss)
-    classes = sorted(set(targets)) if loss == "mse" else ()
-    accuracy = count_correct(outputs, targets, loss, classes) / len(X)
+    accuracy = count_correct(outputs, targets, loss, classes_of(loss, targets)) / len(X)
     print(f"   final loss {value.data:.6f}, accuracy {accuracy:.1%} ({len(X)} samples)")
     return value.data, accuracy
 

@@ -27,7 +27,8 @@ class Module:
         return named
 
     def parameters(self) -> list[Value]:
-        """Every parameter Value, in the order of `named_parameters()`."""
+        """Every parameter Value; Layer and MLP list them neuron by neuron (w..., b, w..., b),
+        the order optimizers keep their buffers in, which differs from `named_parameters()`."""
         return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:

@@ -132,15 +132,17 @@ def _grid_scores(model: Module, xs: list[float], ys: list[float], compiled: bool
     inputs = [Value(xs[0]), Value(ys[0])]
     with set_grad_enabled(True):  # tracing needs the graph, even inside a user's no_grad
         output = model(inputs)
-    outputs = output if isinstance(output, list) else [output]
-    graphs = [compile_graph(o) for o in outputs]
+        outputs = output if isinstance(output, list) else [output]
+        # One graph for all outputs, keeping each: the hidden layers run once per point.
+        graph = compile_graph(sum(outputs[1:], outputs[0]), keep=outputs)
     rows = []
     for y in ys:
         inputs[1].data = y
         row = []
         for x in xs:
             inputs[0].data = x
-            values = [graph.forward() for graph in graphs]
+            graph.forward()
+            values = graph.kept_values()
             row.append(values if isinstance(output, list) else values[0])
         rows.append(row)
     return rows

@@ -48,6 +48,13 @@ def batch_loss(model: Module, X: Sequence, y: Sequence, loss: str) -> tuple[Valu
     return LOSSES[loss](outputs, y), outputs
 
 
+def classes_of(loss: str, targets: list) -> list:
+    """For mse on scalar targets, the distinct targets (what `count_correct` rounds to); else []."""
+    if loss == "mse" and not isinstance(targets[0], list):
+        return sorted(set(targets))
+    return []
+
+
 def count_correct(outputs: list, y: Sequence, loss: str, classes: Sequence = ()) -> int:
     """How many outputs predict their label: sign for hinge/bce, argmax for cross_entropy.
 
@@ -122,7 +129,7 @@ def fit(
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
 
     targets = targets_for(loss, y)
-    classes = sorted(set(targets)) if loss == "mse" and not isinstance(targets[0], list) else ()
+    classes = classes_of(loss, targets)
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.01)
     if compiled:
@@ -204,14 +211,15 @@ class CompiledBatchLoss:
                         outputs, self.targets, self.shifts, strict=True
                     )
                 ]
-                value = _mean(terms)
+                self.graph = compile_graph(_mean(terms))
             else:
                 self.targets = [
                     [Value(0.0) for _ in output] if isinstance(output, list) else Value(0.0)
                     for output in outputs
                 ]
-                value = _leaf_target_loss(loss, outputs, self.targets)
-            self.graph = compile_graph(value, keep=flat if loss != "cross_entropy" else ())
+                self.graph = compile_graph(
+                    _leaf_target_loss(loss, outputs, self.targets), keep=flat
+                )
 
     def __call__(self, X: Sequence, y: Sequence) -> tuple[float, list]:
         """Load the batch (X, y in the loss's form), then forward and backward: (loss, outputs).
@@ -275,8 +283,7 @@ def _check_targets(model: Module, X: Sequence, targets: list, loss: str) -> None
     shape: the compiled loss only sees targets as leaf data."""
     with no_grad():
         output = model(X[0])
-    placeholder = [0.0] * len(output) if isinstance(output, list) else 0.0
-    with no_grad():
+        placeholder = [0.0] * len(output) if isinstance(output, list) else 0.0
         LOSSES[loss]([placeholder] * len(targets), targets)
 
 
