@@ -1,7 +1,7 @@
 """scalargrad's engine: scalar `Value`s that record how they were computed, and reverse mode."""
 
 from autograd.check import gradcheck
-from autograd.compile import compile
+from autograd.compiler import compile
 from autograd.draw import draw_dot, render_svg, to_dot
 from autograd.engine import grad, topological_order
 from autograd.mode import is_grad_enabled, no_grad, set_grad_enabled

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograd import Value, no_grad, set_grad_enabled
-from autograd.compile import compile as compile_graph
+from autograd.compiler import compile as compile_graph
 from nn.module import Module
 
 # Class colours (matplotlib's tab10), and a light version of each for the regions.

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd import Value, no_grad, set_grad_enabled
-from autograd.compile import compile as compile_graph
+from autograd.compiler import compile as compile_graph
 from nn.losses import (
     _mean,
     binary_cross_entropy,

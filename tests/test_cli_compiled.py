@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tests.test_cli_graph import run_cli
-from tests.test_cli_train import final_numbers
+from tests.helpers import final_numbers, run_cli
 
 
 def flat_weights(path) -> list[float]:

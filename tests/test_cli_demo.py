@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,32 +11,35 @@ from nn import load
 from nn.cli import DEMO_DATA
 from nn.data import make_moons
 from nn.seed_example import START, hand_gradients
-from tests.test_cli_graph import assert_one_error_line, run_cli, svg_texts
-from tests.test_cli_train import PNG_MAGIC, final_numbers, hinge_and_accuracy
+from tests.helpers import (
+    PNG_MAGIC,
+    assert_one_error_line,
+    final_numbers,
+    hinge_and_accuracy,
+    run_cli,
+    svg_texts,
+)
 
 LABELS = {*START, "x1", "x2", "t", "h1", "h2", "y", "L"}
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """(finished process, output directory, seconds) of one real `scalargrad demo --out out`."""
+    """(finished process, output directory) of one real `scalargrad demo --out out`."""
     cwd = tmp_path_factory.mktemp("demo")
-    started = time.perf_counter()
-    finished = run_cli("demo", "--out", "out", cwd=cwd)
-    return finished, cwd / "out", time.perf_counter() - started
+    return run_cli("demo", "--out", "out", cwd=cwd), cwd / "out"
 
 
-def test_demo_finishes_in_under_a_minute_without_noise(demo):
-    finished, _, seconds = demo
+def test_demo_finishes_without_noise(demo):
+    finished, _ = demo
     assert finished.returncode == 0, finished.stderr
-    assert seconds < 60
     assert "Traceback" not in finished.stderr
     assert "Fontconfig" not in finished.stderr
     assert "fit: 100%" in finished.stderr  # the progress bar
 
 
 def test_demo_table_shows_engine_gradients_equal_to_the_hand_formulas(demo):
-    finished, _, _ = demo
+    finished, _ = demo
     expected = hand_gradients(START)
     rows = {}
     for line in finished.stdout.splitlines():
@@ -52,13 +54,13 @@ def test_demo_table_shows_engine_gradients_equal_to_the_hand_formulas(demo):
 
 
 def test_demo_graph_svg_parses_and_shows_every_label(demo):
-    _, out, _ = demo
+    _, out = demo
     ET.parse(out / "graph.svg")
     assert LABELS <= svg_texts(out / "graph.svg")
 
 
 def test_demo_model_json_predicts_what_the_demo_printed(demo):
-    finished, out, _ = demo
+    finished, out = demo
     loss, accuracy, samples = final_numbers(finished.stdout)
     X, y = make_moons(**DEMO_DATA)
     assert samples == len(X)
@@ -70,7 +72,7 @@ def test_demo_model_json_predicts_what_the_demo_printed(demo):
 
 
 def test_demo_decision_boundary_is_a_png(demo):
-    _, out, _ = demo
+    _, out = demo
     assert (out / "decision_boundary.png").read_bytes().startswith(PNG_MAGIC)
 
 

@@ -1,45 +1,13 @@
 """`scalargrad graph`: the SVG it writes, what it prints, and one-line errors with exit status 2."""
 
 import os
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from nn.cli import main
+from tests.helpers import assert_one_error_line, run_cli, svg_texts
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 NEURON = ["tanh(x*w + b)", "--set", "x=2", "w=-3", "b=6.881373587019543"]
-
-
-def run_cli(*arguments, cwd):
-    """Run `python -m nn.cli ARGUMENTS` in a fresh process, as a user would."""
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")])
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "nn.cli", *arguments],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def svg_texts(path) -> set[str]:
-    root = ET.parse(path).getroot()
-    return {"".join(element.itertext()) for element in root.iter(SVG_TEXT)}
-
-
-def assert_one_error_line(stderr: str) -> None:
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("scalargrad: error: ")
-    assert "Traceback" not in stderr
 
 
 def test_graph_subprocess_writes_svg_and_prints_value_and_gradients(tmp_path):

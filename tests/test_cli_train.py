@@ -12,25 +12,14 @@ from nn import load
 from nn.cli import main, make_optimizer, read_csv
 from nn.data import make_moons
 from nn.optim import SGD, Adagrad, Adam, RMSprop
-from tests.test_cli_graph import assert_one_error_line, run_cli
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FINAL = re.compile(r"final loss (\S+), accuracy (\S+)% \((\d+) samples\)")
-
-
-def final_numbers(stdout: str) -> tuple[float, float, int]:
-    """(loss, accuracy as a fraction, samples) from the "final loss ..." line."""
-    loss, percent, samples = FINAL.search(stdout).groups()
-    return float(loss), float(percent) / 100, int(samples)
-
-
-def hinge_and_accuracy(model, X, y) -> tuple[float, float]:
-    """Mean max(0, 1 - s (2y - 1)) and sign accuracy, written out by hand for 0/1 labels."""
-    scores = [model(x).data for x in X]
-    signs = [2 * label - 1 for label in y]
-    hinge = sum(max(0.0, 1 - s * t) for s, t in zip(scores, signs, strict=True)) / len(y)
-    accuracy = sum((s > 0) == (t > 0) for s, t in zip(scores, signs, strict=True)) / len(y)
-    return hinge, accuracy
+from tests.helpers import (
+    FINAL,
+    PNG_MAGIC,
+    assert_one_error_line,
+    final_numbers,
+    hinge_and_accuracy,
+    run_cli,
+)
 
 
 def test_train_moons_writes_model_and_plot_that_match_what_it_prints(tmp_path):

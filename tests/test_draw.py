@@ -10,6 +10,7 @@ from importlib.util import find_spec
 import pytest
 
 from autograd import Value, draw_dot, render_svg, to_dot
+from tests.helpers import require
 
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
@@ -50,7 +51,7 @@ def no_pygraphviz(monkeypatch):
 
 
 def test_to_dot_neuron_has_a_record_per_value_and_a_node_per_op():
-    pygraphviz = pytest.importorskip("pygraphviz")
+    pygraphviz = require("pygraphviz")
     graph = pygraphviz.AGraph(string=to_dot(neuron()))
     shapes = [graph.get_node(name).attr["shape"] for name in graph.nodes()]
     assert shapes.count("record") == 6  # x, w, b, x*w, n, o
@@ -69,7 +70,7 @@ def test_render_svg_neuron_shows_labels_data_and_hand_derived_grads(tmp_path):
 
 
 def test_to_dot_repeated_parent_draws_two_edges():
-    pygraphviz = pytest.importorskip("pygraphviz")
+    pygraphviz = require("pygraphviz")
     a = Value(3.0, label="a")
     graph = pygraphviz.AGraph(string=to_dot(a * a))
     assert graph.number_of_edges() == 3
@@ -189,7 +190,7 @@ def test_to_dot_rankdir_is_passed_on():
 
 
 def test_draw_dot_is_a_digraph_with_the_same_source():
-    graphviz = pytest.importorskip("graphviz")
+    graphviz = require("graphviz")
     root = neuron()
     graph = draw_dot(root)
     assert isinstance(graph, graphviz.Digraph)
@@ -198,13 +199,13 @@ def test_draw_dot_is_a_digraph_with_the_same_source():
 
 
 def test_draw_dot_shows_inline_in_jupyter_without_dot_program(no_dot_program):
-    formatters = pytest.importorskip("IPython.core.formatters")
+    formatters = require("IPython.core.formatters")
     data, _ = formatters.DisplayFormatter().format(draw_dot(neuron()))
     assert "data 2.0000" in svg_texts(data["image/svg+xml"])
 
 
 def test_render_svg_without_dot_program_uses_pygraphviz(no_dot_program, tmp_path):
-    pytest.importorskip("pygraphviz")
+    require("pygraphviz")
     path = render_svg(neuron(), tmp_path / "graph.svg")
     assert path == str(tmp_path / "graph.svg")
     assert "grad -1.5000" in file_texts(path)

@@ -8,7 +8,7 @@ import sys
 
 from autograd import Value, render_svg
 from autograd.draw import _without_fontconfig_warnings
-from tests.test_cli_graph import REPOSITORY
+from tests.helpers import REPOSITORY
 
 
 def test_fontconfig_lines_are_dropped_and_others_kept(capfd):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from autograd import Value, grad, gradcheck, is_grad_enabled, no_grad, topological_order
+from tests.helpers import require
 
 # --- Value --------------------------------------------------------------------------------
 
@@ -36,7 +37,7 @@ def test_value_rejects_a_value_and_says_to_read_data():
 
 
 def test_value_accepts_numpy_scalars_and_size_one_arrays_only():
-    np = pytest.importorskip("numpy")
+    np = require("numpy")
     assert Value(np.float64(1.5)).data == 1.5
     assert Value(np.array([2.5])).data == 2.5
     with pytest.raises(TypeError, match="ndarray"):

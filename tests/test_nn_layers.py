@@ -11,6 +11,7 @@ import pytest
 from autograd import Value
 from nn import MLP, Layer, Module, Neuron
 from nn.layers import ACTIVATIONS
+from tests.helpers import require
 
 TORCH_ACTIVATIONS = {
     "relu": "ReLU",
@@ -43,7 +44,7 @@ def test_activation_table_matches_torch_table():
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("nouts", [[4, 3, 1], [16, 1, 1], [5, 2]])
 def test_mlp_matches_torch_sequential_outputs_and_grads(activation, nouts):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     model = MLP(3, nouts, activation=activation, seed=7)
     reference = _torch_sequential(torch, 3, nouts, activation)
     state = {k: torch.tensor(v, dtype=torch.float64) for k, v in model.state_dict().items()}
@@ -184,14 +185,14 @@ def test_mlp_state_dict_has_torch_sequential_keys_and_shapes():
 
 
 def test_mlp_parameter_count_equals_torch():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     model = MLP(3, [5, 4, 2], seed=0)
     expected = sum(p.numel() for p in _torch_sequential(torch, 3, [5, 4, 2], "relu").parameters())
     assert len(model.parameters()) == len(model.named_parameters()) == expected
 
 
 def test_mlp_to_torch_gives_same_outputs():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     model = MLP(2, [6, 6, 3], activation="leaky_relu", seed=5)
     reference = model.to_torch()
     assert isinstance(reference, torch.nn.Sequential)

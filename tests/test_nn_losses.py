@@ -16,8 +16,9 @@ from nn import (
     mse_loss,
     softmax,
 )
+from tests.helpers import require
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 F = torch.nn.functional
 
 RNG = random.Random(0)

@@ -17,8 +17,9 @@ from nn.optim import (
     RMSprop,
     StepLR,
 )
+from tests.helpers import require
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 
 STEPS = 25
 RNG = random.Random(3)

@@ -13,6 +13,7 @@ from autograd import Value
 from nn import MLP, fit
 from nn.data import make_moons, make_spirals, make_xor
 from nn.optim import SGD, Adam
+from tests.helpers import require
 
 # The documented settings (see fit's docstring): reach >= 95% on moons in a couple of seconds.
 MOONS_SETTINGS = {"loss": "hinge", "epochs": 20, "batch_size": 20}
@@ -57,7 +58,7 @@ def test_fit_full_batch_equals_hand_written_sgd_loop():
 
 
 def _torch_loss_and_accuracy(loss, outputs, y):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     F = torch.nn.functional
     z = torch.tensor(outputs, dtype=torch.float64)
     if loss == "hinge":

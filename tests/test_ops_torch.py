@@ -8,8 +8,9 @@ import pytest
 
 from autograd import Value, grad
 from autograd.ops import OPS
+from tests.helpers import require
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 F = torch.nn.functional
 
 from tests.torch_oracle import close, ours_derivatives, torch_derivatives  # noqa: E402

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-import pytest
+from tests.helpers import require
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 
 
 def torch_derivatives(fn, point: list[float], order: int) -> dict[tuple[int, ...], float]:

@@ -1,0 +1,74 @@
+"""Helpers shared by the test files: running the CLI as a user would, and reading its output."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+
+
+def run_cli(*arguments, cwd):
+    """Run `python -m nn.cli ARGUMENTS` in a fresh process, as a user would."""
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")])
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "nn.cli", *arguments],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def svg_texts(path) -> set[str]:
+    root = ET.parse(path).getroot()
+    return {"".join(element.itertext()) for element in root.iter(SVG_TEXT)}
+
+
+def assert_one_error_line(stderr: str) -> None:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("scalargrad: error: ")
+    assert "Traceback" not in stderr
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FINAL = re.compile(r"final loss (\S+), accuracy (\S+)% \((\d+) samples\)")
+
+
+def final_numbers(stdout: str) -> tuple[float, float, int]:
+    """(loss, accuracy as a fraction, samples) from the "final loss ..." line."""
+    loss, percent, samples = FINAL.search(stdout).groups()
+    return float(loss), float(percent) / 100, int(samples)
+
+
+def hinge_and_accuracy(model, X, y) -> tuple[float, float]:
+    """Mean max(0, 1 - s (2y - 1)) and sign accuracy, written out by hand for 0/1 labels."""
+    scores = [model(x).data for x in X]
+    signs = [2 * label - 1 for label in y]
+    hinge = sum(max(0.0, 1 - s * t) for s, t in zip(scores, signs, strict=True)) / len(y)
+    accuracy = sum((s > 0) == (t > 0) for s, t in zip(scores, signs, strict=True)) / len(y)
+    return hinge, accuracy
+
+
+def require(module: str):
+    """Import `module` for a test, or skip that test where it is missing; in CI a failure.
+
+    The oracles (PyTorch, numpy, pygraphviz) may be absent on a user's machine, and their tests
+    then skip with a reason; CI (`CI=true`) installs them, so there a missing one fails loudly.
+    """
+    import importlib
+
+    import pytest
+
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
