@@ -4,7 +4,7 @@ from autograd.check import gradcheck
 from autograd.compiler import compile
 from autograd.draw import draw_dot, render_svg, to_dot
 from autograd.engine import grad, topological_order
-from autograd.mode import is_grad_enabled, no_grad, set_grad_enabled
+from autograd.mode import is_grad_enabled, no_grad, scope, set_grad_enabled
 from autograd.value import Value
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "render_svg",
+    "scope",
     "set_grad_enabled",
     "to_dot",
     "topological_order",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 from autograd import engine, mode
+from autograd.mode import NO_TAG, Tag
 from autograd.ops import (
     ABS,
     ADD,
@@ -44,28 +45,38 @@ class Value:
     # _op: the Op that made this node (None for a leaf). _x, _y: its inputs, each a Value or
     # a constant float (_y is None for a unary op). _dx, _dy: d self / d input for the inputs
     # that are Values, None for constants; so the parents are the inputs with a local grad.
-    # NOTE: a leaf fills only data, grad and _op: its _x, _y, _dx, _dy (and _label, until a
-    # label is set) stay empty, and nothing reads them unless _op is set. Python's cyclic
-    # garbage collector skips empty slots, which makes its full collections a little cheaper.
-    __slots__ = ("_dx", "_dy", "_label", "_op", "_x", "_y", "data", "grad")
+    # NOTE: a leaf fills only data, grad and _op: its _x, _y, _dx, _dy (and _tag, outside any
+    # scope until a label is set) stay empty, and nothing reads them unless _op is set. Python's
+    # cyclic garbage collector skips empty slots, which makes its full collections a little
+    # cheaper. _tag holds label and scope together (a mode.Tag, shared by every Value made in
+    # one scope), so that scopes cost no memory per node.
+    __slots__ = ("_dx", "_dy", "_op", "_tag", "_x", "_y", "data", "grad")
 
     def __init__(self, data: float, label: str = ""):
         self.data = as_float(data, "Value(data)")
         self.grad = 0.0
         self._op = None
+        context = mode.current_context()
+        if context is not None and context.tag is not NO_TAG:
+            self._tag = context.tag
         if type(label) is not str or label:  # the setter checks the type
             self.label = label
 
     @property
     def label(self) -> str:
         """A name shown in pictures and reprs; "" unless set."""
-        return getattr(self, "_label", "")
+        return getattr(self, "_tag", NO_TAG).label
 
     @label.setter
     def label(self, label: str) -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self._label = label
+        self._tag = Tag(label, self.scope)
+
+    @property
+    def scope(self) -> str:
+        """The scopes open when this Value was made, joined by "." ("" outside any)."""
+        return getattr(self, "_tag", NO_TAG).scope
 
     # --- what the node records ---------------------------------------------------------------
 
@@ -172,7 +183,8 @@ def {method}({arguments}):
     except (ArithmeticError, ValueError) as error:
         raise domain_error(OP, error, x, y) from None
     node = new(Value)
-    if mode.enabled:
+    context = current_context()  # None: recording, outside any scope (the common case)
+    if context is None or context.recording:
         node._op = OP
         node._x = {x_input}
         node._y = {y_input}
@@ -180,6 +192,8 @@ def {method}({arguments}):
         node._dy = {dy}
     else:
         node._op = None
+    if context is not None and context.tag is not NO_TAG:
+        node._tag = context.tag
     node.data = out
     node.grad = 0.0
     return node
@@ -218,7 +232,8 @@ def _define(method: str, op: Op, source: str, docstring: str) -> None:
         Value=Value,
         as_float=as_float,
         new=object.__new__,
-        mode=mode,
+        current_context=mode.current_context,
+        NO_TAG=NO_TAG,
         domain_error=domain_error,
         OP=op,
         OPERAND=f"{op.name} operand",

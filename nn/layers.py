@@ -13,6 +13,7 @@ from operator import mul
 from typing import Any
 
 from autograd import Value
+from autograd.mode import enter_scope, exit_scope
 from nn.module import Module
 
 # name -> the Value method that applies it (None: linear, the affine sum itself).
@@ -119,6 +120,7 @@ class Layer(Module):
             Neuron(nin, activation, seed=rng.getrandbits(64), fan_out=nout) for _ in range(nout)
         ]
         self._parameters = tuple(p for n in self.neurons for p in n.parameters())
+        self._scopes = [f"neuron{j}" for j in range(nout)]
         _label_parameters(self)
 
     def tensors(self) -> dict[str, Any]:
@@ -132,7 +134,18 @@ class Layer(Module):
     def forward(self, x: Sequence) -> list[Value]:
         """The neurons' outputs; ValueError if `x` does not have `nin` entries."""
         _check_input(x, self.nin, "Layer")
-        return [n.affine_activate(x) for n in self.neurons]
+        return self.outputs(x)
+
+    def outputs(self, x: Sequence) -> list[Value]:
+        """`forward` without the length check; neuron j's Values are made in scope `neuron{j}`."""
+        outputs = []
+        for name, neuron in zip(self._scopes, self.neurons, strict=True):
+            token = enter_scope(name)
+            try:
+                outputs.append(neuron.affine_activate(x))
+            finally:
+                exit_scope(token)
+        return outputs
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
@@ -185,8 +198,12 @@ class MLP(Module):
         """The network's output: a Value if the last layer has one neuron, else a list."""
         _check_input(x, self.nin, "MLP")
         # Layer sizes chain by construction, so only the input is checked, once.
-        for layer in self.layers:
-            x = [n.affine_activate(x) for n in layer.neurons]
+        for i, layer in enumerate(self.layers):
+            token = enter_scope(f"layer{i}")
+            try:
+                x = layer.outputs(x)
+            finally:
+                exit_scope(token)
         return x[0] if len(x) == 1 else x
 
     def to_torch(self):

@@ -80,7 +80,7 @@ def test_a_leaf_holds_only_its_data_and_grad():
             map(repr, [Value, v.data, v.grad, None])
         )
     leaf.label = "w"
-    assert "w" in gc.get_referents(leaf)
+    assert ("w", "") in gc.get_referents(leaf)  # the Tag: label and scope
 
 
 def test_value_equality_is_identity_and_hashable():
