@@ -20,7 +20,7 @@ class Module:
         return {}
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """(name, Value) for every parameter, e.g. ("0.weight[3][1]", w), in `parameters()` order."""
+        """(name, Value) per parameter, e.g. ("0.weight[3][1]", w), in `parameters()` order."""
         names = {id(p): name for name, p in _flatten_tensors(self.tensors())}
         return [(names[id(p)], p) for p in self.parameters()]
 
