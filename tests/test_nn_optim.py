@@ -341,3 +341,18 @@ def test_scheduler_load_state_dict_checks_everything_and_changes_nothing(name, e
     with pytest.raises(ValueError, match=message):
         scheduler.load_state_dict(edit(before))
     assert scheduler.state_dict() == before
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizer_step_that_fails_midway_changes_nothing(name):
+    ours_class, _, kwargs = OPTIMIZERS[name]
+    model, _ = _pair_of_models()
+    optimizer = ours_class(model.parameters(), **kwargs)
+    _our_step(model, optimizer)
+    weights, state = model.state_dict(), optimizer.state_dict()
+    mse_loss([model(x) for x in X], Y).backward()
+    model.parameters()[-1].grad = "not a number"  # the last parameter fails, after the others
+    with pytest.raises(TypeError):
+        optimizer.step()
+    assert model.state_dict() == weights
+    assert optimizer.state_dict() == state
