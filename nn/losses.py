@@ -171,9 +171,13 @@ def _nearest(output: Any, classes: Sequence) -> Any:
 
     For one-hot targets this is the argmax of the outputs.
     """
+    # NOTE: d * d, not d ** 2: float ** raises OverflowError where * gives inf.
     if isinstance(output, list):
-        return min(classes, key=lambda c: sum((o - t) ** 2 for o, t in zip(output, c, strict=True)))
-    return min(classes, key=lambda c: (output - c) ** 2)
+        return min(
+            classes,
+            key=lambda c: sum((o - t) * (o - t) for o, t in zip(output, c, strict=True)),
+        )
+    return min(classes, key=lambda c: abs(output - c))
 
 
 def _argmax(scores: list[float]) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 from autograd import Value, no_grad, set_grad_enabled
 from autograd.compiler import compile as compile_graph
+from autograd.files import positive_int
 from nn.losses import LOSSES, Loss, hinge_loss, log_sum_exp, mean, mse_loss
 from nn.module import Module
 from nn.optim import Adam, Optimizer
@@ -145,10 +146,8 @@ def _check_fit_arguments(X: Sequence, y: Sequence, epochs: int, batch_size: int 
         )
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    if batch_size is not None:
+        positive_int(batch_size, "batch_size (or None: one batch of all samples)")
 
 
 def _epoch_batches(

@@ -145,13 +145,19 @@ def test_fit_shows_progress_bar_unless_disabled(capsys):
         ({"loss": "l1"}, "unknown loss 'l1'"),
         ({"epochs": -1}, "epochs"),
         ({"batch_size": 0}, "batch_size"),
-        ({"batch_size": True}, "batch_size"),
     ],
 )
 def test_fit_bad_arguments_raise_value_error(kwargs, message):
     X, y = make_moons(n=10, seed=0)
     with pytest.raises(ValueError, match=message):
         fit(MLP(2, [3, 1], seed=0), X, y, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("batch_size", [True, 2.0, "4"])
+def test_fit_batch_size_of_the_wrong_type_raises_type_error(batch_size):
+    X, y = make_moons(n=10, seed=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        fit(MLP(2, [3, 1], seed=0), X, y, progress=False, batch_size=batch_size)
 
 
 def test_fit_mismatched_lengths_raise_value_error():
