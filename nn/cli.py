@@ -21,6 +21,7 @@ PROG = "scalargrad"
 DATASETS = ("moons", "circles", "spirals", "xor")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SAMPLES = 100  # generated data sets have this many points, noise 0.1, seeded by --seed
+MAX_PARAMETERS = 100_000  # train refuses bigger models: a step would take minutes
 # Without --loss, the first of these that accepts the labels.
 AUTOMATIC_LOSSES = ("hinge", "cross_entropy", "mse")
 # `scalargrad demo`'s training run: fit's documented moons settings, run a little longer.
@@ -239,8 +240,9 @@ def run_train(args: argparse.Namespace) -> None:
     X, y = load_data(args.data, args.seed)
     loss, chosen = choose_loss(args.loss, y)
     check_outputs(args, X)
-    outputs = LOSSES[loss].outputs(set(y))
-    model = MLP(len(X[0]), [*args.hidden, outputs], activation=args.activation, seed=args.seed)
+    widths = [len(X[0]), *args.hidden, LOSSES[loss].outputs(set(y))]
+    _check_model_size(widths)
+    model = MLP(widths[0], widths[1:], activation=args.activation, seed=args.seed)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
     print(f"training {_describe(model, args.data, len(X), loss, args.optimizer, args.lr)}")
     if chosen:
@@ -522,11 +524,25 @@ def _check_plottable(path: str, X: list, data: str) -> None:
             )
 
 
+def _check_model_size(widths: list[int]) -> None:
+    """Refuse, before building it, an MLP too big for a scalar engine to train."""
+    parameters = sum(
+        (fan_in + 1) * fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True)
+    )
+    if parameters > MAX_PARAMETERS:
+        raise ValueError(
+            f"an MLP {'-'.join(map(str, widths))} has {parameters:,} parameters, more than "
+            f"{MAX_PARAMETERS:,} (each a Python object, each sample a graph of them): "
+            "choose smaller --hidden layers"
+        )
+
+
 def _save_model(model, path: str) -> None:
     from nn import save
 
+    replaced = os.path.exists(path)
     save(model, path)
-    print(f"   wrote {path}")
+    print(f"   wrote {path}{' (replacing the file that was there)' if replaced else ''}")
 
 
 def _plot(model, X, y, loss: str, path: str, title: str) -> None:

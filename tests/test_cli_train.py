@@ -182,6 +182,7 @@ MALFORMED = "x,y,label\n1,2,0\n3,,1\n"
         (["--plot", "p.unknownext"], {}, "--plot p.unknownext: name the picture format"),
         (["--plot", "p"], {}, "name the picture format by its extension"),
         (["--save", ""], {}, "--save needs a file name"),
+        (["--hidden", "100000", "100000"], {}, "MLP 2-100000-100000-1 has 10,000,500,001"),
         (["--plot", ""], {}, "--plot needs a file name"),
         (["--data", "f.csv", "--loss", "bce"], {"f.csv": "1,2,-1\n3,4,1\n"}, "labelled 0/1"),
         (
@@ -269,3 +270,11 @@ def test_train_progress_bar_and_final_line_say_what_they_measure(tmp_path):
     assert re.search(r"epoch mean loss=\S+ acc=\S+", finished.stderr)
     final = next(line for line in finished.stdout.splitlines() if FINAL.search(line))
     assert "of the trained model" in final and "means over each epoch" in final
+
+
+def test_train_save_over_an_existing_file_says_it_replaced_it(tmp_path):
+    (tmp_path / "m.json").write_text("an earlier model")
+    finished = run_cli("train", "--hidden", "3", "--epochs", "1", "--save", "m.json", cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert "wrote m.json (replacing the file that was there)" in finished.stdout
+    assert load(tmp_path / "m.json").nouts == [3, 1]
