@@ -546,10 +546,10 @@ def _save_model(model, path: str) -> None:
 
 
 def _plot(model, X, y, loss: str, path: str, title: str) -> None:
+    from nn.losses import LOSSES
     from nn.plot import plot_decision_boundary
 
-    # A one-output model trained with mse separates its two targets at their midpoint.
-    threshold = (min(y) + max(y)) / 2 if loss == "mse" else 0.0
+    threshold = LOSSES[loss].threshold(set(y))
     plot_decision_boundary(model, X, y, path, threshold=threshold, title=title)
     print(f"   wrote {path}")
 

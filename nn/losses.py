@@ -191,7 +191,8 @@ class Loss:
     `accepts(labels)` says whether a data set's distinct labels suit the loss (and a model built
     for them); `to_targets` maps labels to the targets `function` takes; `predict(output,
     classes)` reads a model output (floats) as a predicted target, `classes` being the distinct
-    targets; `outputs(labels)` is how many outputs a model needs for those labels.
+    targets; `outputs(labels)` is how many outputs a model needs for those labels, and
+    `threshold(labels)` the score where a one-output model's prediction changes class.
     """
 
     name: str
@@ -201,6 +202,7 @@ class Loss:
     to_targets: Callable[[Sequence], list]
     predict: Callable[[Any, Sequence], Any]
     outputs: Callable[[set], int] = lambda labels: 1
+    threshold: Callable[[set], float] = lambda labels: 0.0
 
 
 def _all_ints(labels: set) -> bool:
@@ -244,6 +246,7 @@ LOSSES: dict[str, Loss] = {
             accepts=lambda labels: True,  # mse_loss checks each target is a number
             to_targets=list,
             predict=_nearest,
+            threshold=lambda labels: (min(labels) + max(labels)) / 2,  # midway between classes
         ),
     )
 }

@@ -202,3 +202,16 @@ def test_loss_record_accepts_what_its_function_trains_on(name, labels, accepted)
         as_values = [Value(z) for z in outputs]
     assert loss.function(as_values, targets).data < 1e-3
     assert [loss.predict(output, classes) for output in outputs] == targets
+
+
+@pytest.mark.parametrize(
+    ("name", "labels"), [("hinge", {0, 1}), ("hinge", {-1, 1}), ("bce", {0, 1}), ("mse", {2, 5})]
+)
+def test_loss_record_threshold_is_where_its_prediction_changes_class(name, labels):
+    from nn.losses import LOSSES
+
+    loss = LOSSES[name]
+    classes = sorted(set(loss.to_targets(sorted(labels))))
+    threshold = loss.threshold(labels)
+    below, above = loss.predict(threshold - 1e-9, classes), loss.predict(threshold + 1e-9, classes)
+    assert [below, above] == classes
