@@ -108,9 +108,8 @@ def add_train_parser(commands) -> None:
         "--loss",
         choices=tuple(LOSSES),
         default=None,
-        help="hinge and bce take two classes 0/1, cross_entropy class indices 0..K-1, mse "
-        "real numbers (default: chosen from the labels: hinge for two classes, cross_entropy "
-        "for more, mse for real numbers)",
+        help="; ".join(f"{name} takes {loss.labels}" for name, loss in LOSSES.items())
+        + f" (default: the first of {', '.join(AUTOMATIC_LOSSES)} that takes the labels)",
     )
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="(adam)")
     train.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (0.01)")
@@ -151,8 +150,8 @@ def add_graph_parser(commands) -> None:
         description="Parse EXPR (numbers, names, + - * / **, unary -, parentheses and the "
         "functions exp log sqrt tanh sigmoid relu leaky_relu softplus sin cos abs, as tanh(x) "
         "or (x).tanh()), build its graph, run backward and render it to SVG.",
-        epilog='An expression that starts with "-" goes after "--": '
-        'scalargrad graph --set x=2 -- "-x*x"',
+        epilog='EXPR may come anywhere, even after --set, and may start with "-": '
+        'scalargrad graph --set x=2 "-x*x"',
     )
     graph.add_argument("expression", metavar="EXPR", help='e.g. "tanh(x*w + b)"')
     graph.add_argument(
