@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd.files import atomic_write
-from nn.layers import MLP, Layer, Neuron
+from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.module import Module, shape_of
 
 FORMAT = "scalargrad-model"
@@ -67,12 +67,12 @@ def load(path: str | os.PathLike) -> Module:
             f"{path} has format version {document.get('version')!r}; "
             f"this scalargrad reads version {VERSION}"
         )
-    cls, arguments = _architecture_of(document.get("architecture"), path)
+    cls, arguments, shapes = _architecture_of(document.get("architecture"), path)
     state = document.get("state_dict")
     if not isinstance(state, dict):
         raise ValueError(f"{path} has no state_dict object")
     try:
-        _check_shapes(cls, arguments, state)
+        _check_shapes(shapes, state)
         model = cls(**arguments, seed=0)
         model.load_state_dict(_read_non_finite(state))
     except (TypeError, ValueError) as error:
@@ -80,8 +80,11 @@ def load(path: str | os.PathLike) -> Module:
     return model
 
 
-def _architecture_of(architecture: Any, path: str | os.PathLike) -> tuple[type[Module], dict]:
-    """The class and constructor arguments a file's architecture names; ValueError if unknown."""
+def _architecture_of(architecture: Any, path: str | os.PathLike) -> tuple[type[Module], dict, dict]:
+    """The class, constructor arguments and tensor shapes a file's architecture names.
+
+    ValueError saying what is wrong with an unknown or invalid architecture.
+    """
     kind = architecture.get("type") if isinstance(architecture, dict) else None
     if not isinstance(kind, str) or kind not in ARCHITECTURES:
         raise ValueError(
@@ -92,12 +95,22 @@ def _architecture_of(architecture: Any, path: str | os.PathLike) -> tuple[type[M
     missing = [key for key in keys if key not in architecture]
     if missing:
         raise ValueError(f"{path} architecture is missing {missing}")
-    return cls, {key: architecture[key] for key in keys}
+    arguments = {key: architecture[key] for key in keys}
+    sizes = {key: value for key, value in arguments.items() if key != "activation"}
+    try:
+        shapes = cls.shapes(**sizes)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path} has an invalid architecture: {error}") from None
+    if not isinstance(arguments["activation"], str) or arguments["activation"] not in ACTIVATIONS:
+        raise ValueError(
+            f"{path} has an unknown activation {arguments['activation']!r:.40}; "
+            f"expected one of {list(ACTIVATIONS)}"
+        )
+    return cls, arguments, shapes
 
 
-def _check_shapes(cls: type[Module], arguments: dict, state: dict) -> None:
-    """ValueError/TypeError unless `state` holds exactly the tensors `cls(**arguments)` has."""
-    shapes = cls.shapes(**{key: value for key, value in arguments.items() if key != "activation"})
+def _check_shapes(shapes: dict[str, tuple[int, ...]], state: dict) -> None:
+    """ValueError unless `state` holds exactly the tensors of these shapes."""
     missing = [key for key in shapes if key not in state]
     unexpected = [key for key in state if key not in shapes]
     if missing or unexpected:

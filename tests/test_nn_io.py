@@ -224,7 +224,9 @@ def test_load_of_a_tiny_file_naming_a_huge_model_fails_before_building_it(tmp_pa
     "edit, message",
     [
         (lambda d: _set(d, "architecture", {"type": ["MLP"]}), "unknown architecture"),
-        (lambda d: _set(d, "architecture", {**d["architecture"], "nin": "2"}), "positive int"),
+        (lambda d: _set(d, "architecture", {**d["architecture"], "nin": "2"}), "invalid.*nin"),
+        (lambda d: _set(d, "architecture", {**d["architecture"], "activation": "gelu"}), "gelu"),
+        (lambda d: _set(d, "architecture", {**d["architecture"], "activation": []}), "activation"),
         (lambda d: _set(d, "architecture", {**d["architecture"], "nouts": 3}), "nouts"),
         (lambda d: json.dumps(d).replace("0.0", "1" + "0" * 400, 1), "too large for a float"),
         (lambda d: json.dumps(d).replace("0.0", '"Nan"', 1), "real number"),
