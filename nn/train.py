@@ -108,19 +108,25 @@ def fit(
     `fit(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=20,
     batch_size=20)`.
     """
-    kind = _loss_named(loss)
+    loss_record = _loss_named(loss)
     _check_fit_arguments(X, y, epochs, batch_size)
-    targets = kind.to_targets(y)
-    _check_targets(model, X, targets, kind)
+    targets = loss_record.to_targets(y)
+    _check_targets(model, X, targets, loss_record)
     classes = classes_of(targets)
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.01)
-    step = _compiled_step(model, kind.name) if compiled else _eager_step(model, kind.name)
+    step = (
+        _compiled_step(model, loss_record.name)
+        if compiled
+        else _eager_step(model, loss_record.name)
+    )
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     bar = _progress_bar(epochs) if progress else None
     try:
         for epoch, batches in enumerate(_epoch_batches(len(X), batch_size, epochs, seed)):
-            epoch_loss, accuracy = _train_epoch(step, optimizer, batches, X, targets, kind, classes)
+            epoch_loss, accuracy = _train_epoch(
+                step, optimizer, batches, X, targets, loss_record, classes
+            )
             history["loss"].append(epoch_loss)
             history["accuracy"].append(accuracy)
             if bar is not None:
