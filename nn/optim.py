@@ -7,6 +7,7 @@ same weights; `opt.lr` is the learning rate a scheduler changes.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,9 +17,12 @@ from autograd.files import positive_int
 
 def _nonnegative(name: str, number: Any) -> float:
     """`number` as a float if it is a number >= 0 (not nan, not a bool); else ValueError."""
-    if isinstance(number, bool) or not isinstance(number, (int, float)) or not number >= 0:
+    if isinstance(number, bool) or not isinstance(number, numbers.Real) or not number >= 0:
         raise ValueError(f"{name} must be a number >= 0, got {number!r:.40}")
-    return float(number)
+    try:
+        return float(number)
+    except OverflowError:  # an int of hundreds of digits, as JSON allows
+        raise ValueError(f"{name} is {number!r:.20}..., too large for a float") from None
 
 
 def _flag(name: str, value: Any) -> bool:

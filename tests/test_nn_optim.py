@@ -285,6 +285,7 @@ def test_optimizer_accepts_and_refuses_the_hyperparameters_torch_does(name, kwar
         ("momentum", "abc", "momentum must be a number"),
         ("nesterov", "yes", "nesterov must be True or False"),
         ("lr", -1.0, "lr must be a number >= 0"),
+        ("lr", 10**400, "too large for a float"),
         ("step", math.inf, "must be an int >= 0"),
         ("step", -1, "must be an int >= 0"),
         ("momentum_buffer", 5, "must be a list of numbers"),
