@@ -15,8 +15,6 @@ import time
 from collections.abc import Sequence
 from typing import NoReturn
 
-from autograd.files import positive_int
-
 PROG = "scalargrad"
 DATASETS = ("moons", "circles", "spirals", "xor")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -580,6 +578,8 @@ def _positive_float(text: str) -> float:
 
 def _positive_int(text: str) -> int:
     """argparse type: an int >= 1."""
+    from autograd.files import positive_int
+
     try:
         return positive_int(int(text), "N")
     except ValueError:
