@@ -455,7 +455,7 @@ def train_and_report(
     accuracy = count_correct(outputs, targets, loss, classes) / len(X)
     print(
         f"   final loss {value.data:.6f}, accuracy {accuracy:.1%} ({len(X)} samples) of the "
-        "trained model (the bar showed means over each epoch while it trained)"
+        "trained model; the bar showed epoch means"
     )
     return value.data, accuracy
 

@@ -269,7 +269,7 @@ def test_train_progress_bar_and_final_line_say_what_they_measure(tmp_path):
     assert finished.returncode == 0, finished.stderr
     assert re.search(r"epoch mean loss=\S+ acc=\S+", finished.stderr)
     final = next(line for line in finished.stdout.splitlines() if FINAL.search(line))
-    assert "of the trained model" in final and "means over each epoch" in final
+    assert "of the trained model" in final and "the bar showed epoch means" in final
 
 
 def test_train_save_over_an_existing_file_says_it_replaced_it(tmp_path):
