@@ -19,13 +19,31 @@ PROG = "scalargrad"
 DATASETS = ("moons", "circles", "spirals", "xor")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SAMPLES = 100  # generated data sets have this many points, noise 0.1, seeded by --seed
+MAX_PARAMETERS = 100_000  # train refuses bigger models: a step would take minutes
+# Without --loss, the first of these that accepts the labels.
+AUTOMATIC_LOSSES = ("hinge", "cross_entropy", "mse")
 # `scalargrad demo`'s training run: fit's documented moons settings, run a little longer.
 DEMO_DATA = {"n": 100, "noise": 0.1, "seed": 0}
 DEMO_TRAINING = {"hidden": [16, 16], "lr": 0.05, "epochs": 40, "batch_size": 20, "seed": 0}
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, `scalargrad: error: ...`, exit status 2."""
+    """An ArgumentParser whose errors are one line, `scalargrad: error: ...`, exit status 2.
+
+    It also keeps its options by name (`options`) and its subcommands (`subcommands`), so that
+    `main` can find an expression among a subcommand's arguments.
+    """
+
+    def __init__(self, *arguments, **keywords):
+        self.options: dict[str, argparse.Action] = {}
+        self.subcommands: dict[str, ArgumentParser] = {}
+        super().__init__(*arguments, **keywords)
+
+    def add_argument(self, *arguments, **keywords) -> argparse.Action:
+        """As argparse's, and remember the option strings of the new argument."""
+        action = super().add_argument(*arguments, **keywords)
+        self.options.update(dict.fromkeys(action.option_strings, action))
+        return action
 
     def error(self, message: str) -> NoReturn:
         """Print `message` as one line (no usage block) and exit with status 2."""
@@ -34,14 +52,19 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> ArgumentParser:
     """The parser for every subcommand; each sets `handler`, a function of the parsed args."""
-    from autograd.draw import RANKDIRS
-    from nn.layers import ACTIVATIONS
-    from nn.train import LOSSES
-
     parser = ArgumentParser(
         prog=PROG, description="scalargrad: a scalar reverse-mode autodiff engine."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_demo_parser(commands)
+    add_train_parser(commands)
+    add_graph_parser(commands)
+    parser.subcommands = commands.choices
+    return parser
+
+
+def add_demo_parser(commands) -> None:
+    """`scalargrad demo [--out DIR]`."""
     demo = commands.add_parser(
         "demo",
         help="the whole story in under a minute: backprop by hand, a graph, a trained MLP",
@@ -51,12 +74,18 @@ def build_parser() -> ArgumentParser:
     demo.add_argument("--out", default="out", metavar="DIR", help="output directory (out)")
     demo.set_defaults(handler=run_demo)
 
+
+def add_train_parser(commands) -> None:
+    """`scalargrad train`: the data, the model, the loss and optimizer, and what to write."""
+    from nn.layers import ACTIVATIONS
+    from nn.losses import LOSSES
+
     train = commands.add_parser(
         "train",
         help="train an MLP classifier on a toy data set or a CSV file",
         description="Train an MLP on a generated data set or FILE.csv (numeric columns, the "
-        "last one the label, an optional header row), print its final loss and accuracy and "
-        "save it as JSON.",
+        "last one the label, an optional header row) and print its final loss and accuracy; "
+        "--save writes the model as JSON, --plot its decision boundary.",
     )
     train.add_argument(
         "--data",
@@ -76,8 +105,9 @@ def build_parser() -> ArgumentParser:
     train.add_argument(
         "--loss",
         choices=tuple(LOSSES),
-        default="hinge",
-        help="hinge and bce take two classes 0/1, cross_entropy class indices (hinge)",
+        default=None,
+        help="; ".join(f"{name} takes {loss.labels}" for name, loss in LOSSES.items())
+        + f" (default: the first of {', '.join(AUTOMATIC_LOSSES)} that takes the labels)",
     )
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="(adam)")
     train.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (0.01)")
@@ -93,15 +123,24 @@ def build_parser() -> ArgumentParser:
         "--seed", type=int, default=0, help="seed of the data, weights and shuffling (0)"
     )
     train.add_argument(
-        "--save", default="model.json", metavar="FILE", help="where to write the model (model.json)"
+        "--save",
+        metavar="FILE",
+        help="write the trained model to FILE as JSON (default: the model is not saved)",
     )
     train.add_argument(
-        "--plot", metavar="FILE.png", help="also plot the decision boundary (2-D data only)"
+        "--plot",
+        metavar="FILE.png",
+        help="also plot the decision boundary (2-D data only; .png, .svg, .pdf, ...)",
     )
     train.add_argument(
         "--compiled", action="store_true", help="train through autograd.compile (faster)"
     )
     train.set_defaults(handler=run_train)
+
+
+def add_graph_parser(commands) -> None:
+    """`scalargrad graph EXPR --set NAME=NUMBER ... -o FILE`."""
+    from autograd.draw import RANKDIRS
 
     graph = commands.add_parser(
         "graph",
@@ -109,8 +148,8 @@ def build_parser() -> ArgumentParser:
         description="Parse EXPR (numbers, names, + - * / **, unary -, parentheses and the "
         "functions exp log sqrt tanh sigmoid relu leaky_relu softplus sin cos abs, as tanh(x) "
         "or (x).tanh()), build its graph, run backward and render it to SVG.",
-        epilog='An expression that starts with "-" goes after "--": '
-        'scalargrad graph --set x=2 -- "-x*x"',
+        epilog='EXPR may come anywhere, even after --set, and may start with "-": '
+        'scalargrad graph --set x=2 "-x*x"',
     )
     graph.add_argument("expression", metavar="EXPR", help='e.g. "tanh(x*w + b)"')
     graph.add_argument(
@@ -133,7 +172,36 @@ def build_parser() -> ArgumentParser:
         help="refuse graphs with more than N values (2000)",
     )
     graph.set_defaults(handler=run_graph)
-    return parser
+
+
+def expression_first(arguments: list[str], command: ArgumentParser) -> list[str]:
+    """A subcommand's arguments with its one positional (EXPR) moved first, shielded from options.
+
+    argparse reads "-x*x" as an unknown option and lets `--set x=2 "x*x"` swallow the
+    expression. The first argument that is neither an option nor an option's value is the
+    expression; it goes first, and one that starts with "-" gets a leading space, which
+    argparse leaves alone and the expression parser ignores. After "--" nothing is moved.
+    """
+    index = 0
+    while index < len(arguments) and arguments[index] != "--":
+        argument = arguments[index]
+        name = argument.split("=", 1)[0]
+        action = command.options.get(name) or command.options.get(argument[:2])
+        if argument.startswith("--") and action is None:
+            index += 1  # an unknown --option, for argparse to report
+            continue
+        if not argument.startswith("-") or action is None:
+            rest = arguments[:index] + arguments[index + 1 :]
+            return [" " + argument if argument.startswith("-") else argument, *rest]
+        index += 1
+        if argument != name or argument not in command.options or action.nargs in (0, "?"):
+            continue  # a flag, or an option with its value attached (--max-nodes=5, -oout.svg)
+        if action.nargs in ("+", "*"):  # --set: items are NAME=NUMBER, an expression has no "="
+            while index < len(arguments) and "=" in arguments[index]:
+                index += 1
+        else:
+            index += action.nargs if isinstance(action.nargs, int) else 1
+    return arguments
 
 
 def run_graph(args: argparse.Namespace) -> None:
@@ -143,9 +211,14 @@ def run_graph(args: argparse.Namespace) -> None:
 
     variables = parse_assignments(args.set)
     root = build_graph(args.expression, variables)
+    order = topological_order(root)
+    if len(order) > args.max_nodes:
+        raise ValueError(
+            f"the graph has {len(order)} values, more than --max-nodes {args.max_nodes}; pass a "
+            "larger --max-nodes to draw it anyway (layout of big graphs is slow)"
+        )
     root.backward()
     path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
-    order = topological_order(root)
     leaves = sorted(
         (node for node in order if not node.op and node.label in variables),
         key=lambda leaf: leaf.label,
@@ -158,27 +231,57 @@ def run_graph(args: argparse.Namespace) -> None:
 
 def run_train(args: argparse.Namespace) -> None:
     """`scalargrad train`: load data, check every setting, fit, report, save, plot."""
+    from nn import MLP
+    from nn.losses import LOSSES
+
     X, y = load_data(args.data, args.seed)
-    _check_labels(args.loss, y)
-    if args.plot is not None and len(X[0]) != 2:
+    loss, chosen = choose_loss(args.loss, y)
+    check_outputs(args, X)
+    widths = [len(X[0]), *args.hidden, LOSSES[loss].outputs(set(y))]
+    _check_model_size(widths)
+    model = MLP(widths[0], widths[1:], activation=args.activation, seed=args.seed)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+    print(f"training {_describe(model, args.data, len(X), loss, args.optimizer, args.lr)}")
+    if chosen:
+        print(f"   {chosen}")
+    train_and_report(model, X, y, loss, optimizer, args.epochs, args.batch_size, args.compiled)
+    if args.save is not None:
+        _save_model(model, args.save)
+    else:
+        print("   the model is not saved: add --save FILE to keep it")
+    if args.plot is not None:
+        title = f"{_architecture(model)} on {os.path.basename(args.data)}"
+        _plot(model, X, y, loss, args.plot, title=title)
+
+
+def choose_loss(name: str | None, y: list) -> tuple[str, str]:
+    """The loss to train with, and a line saying why if it was chosen from the labels.
+
+    Without --loss: hinge for two classes, cross_entropy for class indices 0..K-1, else mse.
+    ValueError, before any training, if the labels do not suit the named loss.
+    """
+    from nn.losses import LOSSES
+
+    labels = set(y)
+    shown = sorted(labels)[:6] + (["..."] if len(labels) > 6 else [])
+    fitting = next(loss for loss in AUTOMATIC_LOSSES if LOSSES[loss].accepts(labels))
+    if name is None:
+        return fitting, f"loss {fitting}, chosen for labels {shown}; --loss picks another"
+    if not LOSSES[name].accepts(labels):
         raise ValueError(
-            f"--plot draws 2-D data only; {args.data} has {len(X[0])} features: drop --plot"
+            f"--loss {name} needs {LOSSES[name].labels}; the data has labels {shown}: "
+            f"use --loss {fitting}"
         )
+    return name, ""
+
+
+def check_outputs(args: argparse.Namespace, X: list) -> None:
+    """Refuse, before any training, a --save or --plot that could not be written."""
     for option, path in (("--save", args.save), ("--plot", args.plot)):
         if path is not None:
             _check_writable(option, path)
-
-    from nn import MLP
-
-    outputs = max(y) + 1 if args.loss == "cross_entropy" else 1
-    model = MLP(len(X[0]), [*args.hidden, outputs], activation=args.activation, seed=args.seed)
-    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
-    print(f"training {_describe(model, args.data, len(X), args.loss, args.optimizer, args.lr)}")
-    train_and_report(model, X, y, args.loss, optimizer, args.epochs, args.batch_size, args.compiled)
-    _save_model(model, args.save)
     if args.plot is not None:
-        title = f"{_architecture(model)} on {os.path.basename(args.data)}"
-        _plot(model, X, y, args.loss, args.plot, title=title)
+        _check_plottable(args.plot, X, args.data)
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -187,21 +290,52 @@ def run_demo(args: argparse.Namespace) -> None:
     from nn import MLP
     from nn.data import make_moons
     from nn.optim import Adam
-    from nn.seed_example import FORMULAS, START, build_graph, hand_gradients
 
     started = time.perf_counter()
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise NotADirectoryError(f"--out {args.out} is a file; name a directory for the results")
-    os.makedirs(args.out, exist_ok=True)
-    paths = {
-        name: os.path.join(args.out, name)
-        for name in ("graph.svg", "decision_boundary.png", "model.json")
-    }
-    for path in paths.values():
-        _check_writable(f"--out {args.out}:", path)
-
+    paths = _demo_paths(args.out, ("graph.svg", "decision_boundary.png", "model.json"))
     print("1. Backprop on the 2-2-1 network h = W1 x + b1, y = w3 . h + b3, L = (y - t)**2 / 2")
-    params, loss = build_graph()
+    loss = check_backprop_by_hand()
+    render_svg(loss, paths["graph.svg"], rankdir="TB")
+    print(f"2. wrote {paths['graph.svg']} ({len(topological_order(loss))} values)")
+
+    settings = DEMO_TRAINING
+    X, y = make_moons(**DEMO_DATA)
+    model = MLP(2, [*settings["hidden"], 1], seed=settings["seed"])
+    optimizer = Adam(model.parameters(), lr=settings["lr"])
+    print(f"3. Training {_describe(model, 'moons', len(X), 'hinge', 'adam', settings['lr'])}")
+    _, accuracy = train_and_report(
+        model, X, y, "hinge", optimizer, settings["epochs"], settings["batch_size"]
+    )
+
+    print("4. The decision boundary and the model")
+    title = f"{_architecture(model)} on moons: accuracy {accuracy:.0%}"
+    _plot(model, X, y, "hinge", paths["decision_boundary.png"], title=title)
+    _save_model(model, paths["model.json"])
+    print(
+        f"Done in {time.perf_counter() - started:.1f} s: see {paths['graph.svg']} and "
+        f"{paths['decision_boundary.png']}"
+    )
+
+
+def _demo_paths(out: str, names: Sequence[str]) -> dict[str, str]:
+    """The demo's output files in `out` (created), each checked writable before any work."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(f"--out {out} is a file; name a directory for the results")
+    os.makedirs(out, exist_ok=True)
+    paths = {name: os.path.join(out, name) for name in names}
+    for path in paths.values():
+        _check_writable(f"--out {out}:", path)
+    return paths
+
+
+def check_backprop_by_hand():
+    """Print the seed network's gradients beside the hand-derived ones; return its loss Value.
+
+    RuntimeError if any differs (beyond rounding).
+    """
+    from nn.seed_example import FORMULAS, START, build_seed_network, hand_gradients
+
+    params, loss = build_seed_network()
     loss.backward()
     expected = hand_gradients(START)
     print(f"   L = {loss.data:.6f}")
@@ -217,33 +351,7 @@ def run_demo(args: argparse.Namespace) -> None:
         )
     if wrong:
         raise RuntimeError(f"backward disagrees with the hand-derived gradients of {wrong}")
-
-    render_svg(loss, paths["graph.svg"], rankdir="TB")
-    print(f"2. wrote {paths['graph.svg']} ({len(topological_order(loss))} values)")
-
-    settings = DEMO_TRAINING
-    X, y = make_moons(**DEMO_DATA)
-    model = MLP(2, [*settings["hidden"], 1], seed=settings["seed"])
-    optimizer = Adam(model.parameters(), lr=settings["lr"])
-    print(f"3. Training {_describe(model, 'moons', len(X), 'hinge', 'adam', settings['lr'])}")
-    final_loss, accuracy = train_and_report(
-        model, X, y, "hinge", optimizer, settings["epochs"], settings["batch_size"]
-    )
-
-    print("4. The decision boundary and the model")
-    _plot(
-        model,
-        X,
-        y,
-        "hinge",
-        paths["decision_boundary.png"],
-        title=f"{_architecture(model)} on moons: accuracy {accuracy:.0%}",
-    )
-    _save_model(model, paths["model.json"])
-    print(
-        f"Done in {time.perf_counter() - started:.1f} s: see {paths['graph.svg']} and "
-        f"{paths['decision_boundary.png']}"
-    )
+    return loss
 
 
 def load_data(source: str, seed: int) -> tuple[list[list[float]], list]:
@@ -262,30 +370,32 @@ def load_data(source: str, seed: int) -> tuple[list[list[float]], list]:
 def read_csv(path: str) -> tuple[list[list[float]], list]:
     """Features and labels of a CSV file: numeric columns, the last the label, optional header.
 
-    The first row is a header if any of its fields is not a number. Integral labels become
-    ints (class indices); a malformed row is a ValueError naming its line.
+    The first row is a header if one of its fields is not a number at all ("nan" is a number,
+    refused as data); a UTF-8 byte order mark is skipped. Integral labels become ints (class
+    indices); a malformed row is a ValueError naming its line.
     """
     X, y = [], []
     width = None
     try:
-        with open(path, newline="", encoding="utf-8") as file:
+        with open(path, newline="", encoding="utf-8-sig") as file:
             reader = csv.reader(file)
             for row in reader:
                 if not row or all(not field.strip() for field in row):
                     continue  # blank lines
-                numbers = _numbers(row)
                 where = f"{path} line {reader.line_num}"
-                header = numbers is None and width is None and reader.line_num == 1
+                numbers = _floats_of(row)
                 if width is None:
                     width = len(row)  # set by the header row, if any, or the first data row
                     if width < 2:
                         raise ValueError(
                             f"{where}: need at least 2 columns (features, then the label)"
                         )
-                if header:
-                    continue
-                if numbers is None:
-                    raise ValueError(f"{where}: expected numbers, got {','.join(row)[:60]!r}")
+                    if numbers is None:
+                        continue  # the header
+                if numbers is None or not all(map(math.isfinite, numbers)):
+                    raise ValueError(
+                        f"{where}: expected finite numbers, got {','.join(row)[:60]!r}"
+                    )
                 if len(numbers) != width:
                     raise ValueError(f"{where}: expected {width} columns, got {len(numbers)}")
                 *features, label = numbers
@@ -320,7 +430,12 @@ def make_optimizer(name: str, params: list, lr: float):
 def train_and_report(
     model, X, y, loss: str, optimizer, epochs: int, batch_size: int | None, compiled: bool = False
 ) -> tuple[float, float]:
-    """`nn.fit` with a progress bar, then print and return the trained model's loss and accuracy."""
+    """`nn.fit` with a progress bar, then print and return the trained model's loss and accuracy.
+
+    The bar shows each epoch's means while the weights moved; the final line is the trained
+    model on every sample, and says so. The accuracy is nan (and not printed) for targets that
+    are not classes.
+    """
     from autograd import no_grad
     from nn import fit
     from nn.train import batch_loss, classes_of, count_correct, targets_for
@@ -330,8 +445,18 @@ def train_and_report(
     targets = targets_for(loss, y)
     with no_grad():
         value, outputs = batch_loss(model, X, targets, loss)
-    accuracy = count_correct(outputs, targets, loss, classes_of(loss, targets)) / len(X)
-    print(f"   final loss {value.data:.6f}, accuracy {accuracy:.1%} ({len(X)} samples)")
+    classes = classes_of(targets)
+    if classes is None:
+        print(
+            f"   final loss {value.data:.6f} ({len(X)} samples) of the trained model; no "
+            "accuracy: the targets are real numbers, not classes"
+        )
+        return value.data, math.nan
+    accuracy = count_correct(outputs, targets, loss, classes) / len(X)
+    print(
+        f"   final loss {value.data:.6f}, accuracy {accuracy:.1%} ({len(X)} samples) of the "
+        "trained model; the bar showed epoch means"
+    )
     return value.data, accuracy
 
 
@@ -348,37 +473,18 @@ def _describe(model, data: str, samples: int, loss: str, optimizer: str, lr: flo
     )
 
 
-def _numbers(row: list[str]) -> list[float] | None:
-    """The fields of a CSV row as finite floats, or None if any is not a finite number."""
+def _floats_of(row: list[str]) -> list[float] | None:
+    """The fields of a CSV row as floats (nan and inf included), or None if one is not a number."""
     try:
-        numbers = [float(field) for field in row]
+        return [float(field) for field in row]
     except ValueError:
         return None
-    return numbers if all(map(math.isfinite, numbers)) else None
-
-
-def _check_labels(loss: str, y: list) -> None:
-    """Refuse labels `loss` cannot train on before any training starts."""
-    labels = sorted(set(y))
-    shown = labels[:6] + (["..."] if len(labels) > 6 else [])
-    if loss in ("hinge", "bce"):
-        allowed = ({0, 1}, {-1, 1}) if loss == "hinge" else ({0, 1},)
-        if not any(set(labels) <= pair for pair in allowed):
-            names = "0/1 or -1/+1" if loss == "hinge" else "0/1"
-            raise ValueError(
-                f"--loss {loss} needs two classes labelled {names}; the data has labels {shown}: "
-                "use --loss cross_entropy for more classes"
-            )
-    elif loss == "cross_entropy":
-        if not all(isinstance(label, int) and label >= 0 for label in labels):
-            raise ValueError(
-                f"--loss cross_entropy needs class indices 0, 1, 2, ...; the data has labels "
-                f"{shown}: use --loss mse for real-valued targets"
-            )
 
 
 def _check_writable(option: str, path: str) -> None:
     """Fail before training if `path` cannot be written, rather than after it."""
+    if not path:
+        raise ValueError(f"{option} needs a file name, got ''")
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"{option} {path} is a directory; name a file in it")
@@ -388,18 +494,59 @@ def _check_writable(option: str, path: str) -> None:
         raise PermissionError(f"{option} {path}: directory {directory} is not writable")
 
 
+def _check_plottable(path: str, X: list, data: str) -> None:
+    """Fail before training if the decision boundary of X could not be drawn to `path`."""
+    if len(X[0]) != 2:
+        raise ValueError(
+            f"--plot draws 2-D data only; {data} has {len(X[0])} features: drop --plot"
+        )
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise ImportError("--plot needs matplotlib: pip install matplotlib") from None
+    formats = FigureCanvasBase.get_supported_filetypes()
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if extension not in formats:
+        raise ValueError(
+            f"--plot {path}: name the picture format by its extension, one of "
+            f"{', '.join('.' + name for name in sorted(formats))}"
+        )
+    for column in (0, 1):
+        low, high = min(x[column] for x in X), max(x[column] for x in X)
+        margin = 0.1 * (high - low)  # the plot's margin around the data
+        if not (math.isfinite(low - margin) and math.isfinite(high + margin)):
+            raise ValueError(
+                f"--plot cannot draw feature {column} of {data}: it spans {low:g} to {high:g}, "
+                "too wide for floats; rescale the data or drop --plot"
+            )
+
+
+def _check_model_size(widths: list[int]) -> None:
+    """Refuse, before building it, an MLP too big for a scalar engine to train."""
+    parameters = sum(
+        (fan_in + 1) * fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True)
+    )
+    if parameters > MAX_PARAMETERS:
+        raise ValueError(
+            f"an MLP {'-'.join(map(str, widths))} has {parameters:,} parameters, more than "
+            f"{MAX_PARAMETERS:,} (each a Python object, each sample a graph of them): "
+            "choose smaller --hidden layers"
+        )
+
+
 def _save_model(model, path: str) -> None:
     from nn import save
 
+    replaced = os.path.exists(path)
     save(model, path)
-    print(f"   wrote {path}")
+    print(f"   wrote {path}{' (replacing the file that was there)' if replaced else ''}")
 
 
 def _plot(model, X, y, loss: str, path: str, title: str) -> None:
+    from nn.losses import LOSSES
     from nn.plot import plot_decision_boundary
 
-    # A one-output model trained with mse separates its two targets at their midpoint.
-    threshold = (min(y) + max(y)) / 2 if loss == "mse" else 0.0
+    threshold = LOSSES[loss].threshold(set(y))
     plot_decision_boundary(model, X, y, path, threshold=threshold, title=title)
     print(f"   wrote {path}")
 
@@ -407,7 +554,10 @@ def _plot(model, X, y, loss: str, path: str, title: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with `argv` (default: sys.argv[1:]); return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["graph"]:
+        arguments[1:] = expression_first(arguments[1:], parser.subcommands["graph"])
+    args = parser.parse_args(arguments)
     try:
         args.handler(args)
     except (ValueError, OSError, RuntimeError, ImportError) as error:
@@ -416,6 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
     try:
         number = float(text)
     except ValueError:
@@ -426,13 +577,13 @@ def _positive_float(text: str) -> float:
 
 
 def _positive_int(text: str) -> int:
+    """argparse type: an int >= 1."""
+    from autograd.files import positive_int
+
     try:
-        number = int(text)
+        return positive_int(int(text), "N")
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return number
 
 
 if __name__ == "__main__":

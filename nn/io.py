@@ -1,19 +1,20 @@
-"""`save` and `load`: a model as JSON (format version, architecture, weights); never pickle.
+"""`save` and `load`: a model as strict JSON (format version, architecture, weights); never pickle.
 
-Floats are written with `repr`, so they read back bit for bit. The write goes to a temporary
-file in the same directory and is renamed over the target, so `path` is never half-written.
+Floats are written with `repr`, so they read back bit for bit; the write is atomic
+(`autograd.files.atomic_write`), so `path` is never half-written.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from nn.layers import MLP, Layer, Neuron
-from nn.module import Module
+from autograd.files import atomic_write
+from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
+from nn.module import Module, shape_of
 
 FORMAT = "scalargrad-model"
 VERSION = 1
@@ -23,10 +24,16 @@ ARCHITECTURES: dict[str, tuple[type[Module], tuple[str, ...]]] = {
     "Layer": (Layer, ("nin", "nout", "activation")),
     "Neuron": (Neuron, ("nin", "activation")),
 }
+# Strict JSON has no NaN or infinity: a weight that is one is written as one of these strings.
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def save(model: Module, path: str | os.PathLike) -> Path:
-    """Write `model` (an MLP, Layer or Neuron) to `path` as JSON, atomically; returns the path."""
+    """Write `model` (an MLP, Layer or Neuron) to `path` as strict JSON, atomically.
+
+    A non-finite weight is written as the string "NaN", "Infinity" or "-Infinity" (strict JSON
+    has no such numbers; `load` reads them back exactly). Returns the path.
+    """
     name = type(model).__name__
     if name not in ARCHITECTURES or not isinstance(model, ARCHITECTURES[name][0]):
         raise TypeError(f"save supports {list(ARCHITECTURES)}, got {name}")
@@ -35,27 +42,18 @@ def save(model: Module, path: str | os.PathLike) -> Path:
         "format": FORMAT,
         "version": VERSION,
         "architecture": architecture,
-        "state_dict": model.state_dict(),
+        "state_dict": _spell_non_finite(model.state_dict()),
     }
-    path = Path(path)
-    directory = path.parent
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=1)
-            file.flush()
-            os.fsync(file.fileno())  # the data is on disk before the rename makes it visible
-        # mkstemp makes the file private (0600); give it the usual permissions instead.
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+    return atomic_write(path, json.dumps(document, indent=1, allow_nan=False))
 
 
 def load(path: str | os.PathLike) -> Module:
-    """Read a model written by `save`; ValueError saying what is wrong with a bad file."""
+    """Read a model written by `save`; ValueError saying what is wrong with a bad file.
+
+    The architecture is checked against the weights' shapes before any Value is built, so a
+    small file cannot ask for a huge model. Weights "NaN", "Infinity", "-Infinity" (and the bare
+    NaN/Infinity of older files) read as those floats.
+    """
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
@@ -69,28 +67,79 @@ def load(path: str | os.PathLike) -> Module:
             f"{path} has format version {document.get('version')!r}; "
             f"this scalargrad reads version {VERSION}"
         )
-    model = _build(document.get("architecture"), path)
+    cls, arguments, shapes = _architecture_of(document.get("architecture"), path)
     state = document.get("state_dict")
     if not isinstance(state, dict):
         raise ValueError(f"{path} has no state_dict object")
     try:
-        model.load_state_dict(state)
-    except ValueError as error:
+        _check_shapes(shapes, state)
+        model = cls(**arguments, seed=0)
+        model.load_state_dict(_read_non_finite(state))
+    except (TypeError, ValueError) as error:
         raise ValueError(f"{path} does not fit its architecture: {error}") from None
     return model
 
 
-def _build(architecture: Any, path: str | os.PathLike) -> Module:
-    if not isinstance(architecture, dict) or architecture.get("type") not in ARCHITECTURES:
+def _architecture_of(architecture: Any, path: str | os.PathLike) -> tuple[type[Module], dict, dict]:
+    """The class, constructor arguments and tensor shapes a file's architecture names.
+
+    ValueError saying what is wrong with an unknown or invalid architecture.
+    """
+    kind = architecture.get("type") if isinstance(architecture, dict) else None
+    if not isinstance(kind, str) or kind not in ARCHITECTURES:
         raise ValueError(
             f"{path} has an unknown architecture {architecture!r:.80}; "
             f"expected a type in {list(ARCHITECTURES)}"
         )
-    cls, keys = ARCHITECTURES[architecture["type"]]
+    cls, keys = ARCHITECTURES[kind]
     missing = [key for key in keys if key not in architecture]
     if missing:
         raise ValueError(f"{path} architecture is missing {missing}")
+    arguments = {key: architecture[key] for key in keys}
+    sizes = {key: value for key, value in arguments.items() if key != "activation"}
     try:
-        return cls(**{key: architecture[key] for key in keys}, seed=0)
+        shapes = cls.shapes(**sizes)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path} has an invalid architecture: {error}") from None
+    if not isinstance(arguments["activation"], str) or arguments["activation"] not in ACTIVATIONS:
+        raise ValueError(
+            f"{path} has an unknown activation {arguments['activation']!r:.40}; "
+            f"expected one of {list(ACTIVATIONS)}"
+        )
+    return cls, arguments, shapes
+
+
+def _check_shapes(shapes: dict[str, tuple[int, ...]], state: dict) -> None:
+    """ValueError unless `state` holds exactly the tensors of these shapes."""
+    missing = [key for key in shapes if key not in state]
+    unexpected = [key for key in state if key not in shapes]
+    if missing or unexpected:
+        raise ValueError(f"state_dict keys: missing {missing}, unexpected {unexpected!r:.200}")
+    for key, shape in shapes.items():
+        given = shape_of(state[key], key)
+        if given != shape:
+            raise ValueError(f"state_dict[{key!r}] has shape {list(given)}, expected {list(shape)}")
+
+
+def _spell_non_finite(tensor: Any) -> Any:
+    """`tensor` (nested lists of floats) with each nan or infinity as its NON_FINITE string."""
+    if isinstance(tensor, dict):
+        return {key: _spell_non_finite(item) for key, item in tensor.items()}
+    if isinstance(tensor, list):
+        return [_spell_non_finite(item) for item in tensor]
+    if math.isnan(tensor):
+        return "NaN"
+    if math.isinf(tensor):
+        return "Infinity" if tensor > 0 else "-Infinity"
+    return tensor
+
+
+def _read_non_finite(tensor: Any) -> Any:
+    """The inverse of `_spell_non_finite`: NON_FINITE strings back to floats, the rest as is."""
+    if isinstance(tensor, dict):
+        return {key: _read_non_finite(item) for key, item in tensor.items()}
+    if isinstance(tensor, list):
+        return [_read_non_finite(item) for item in tensor]
+    if isinstance(tensor, str):
+        return NON_FINITE.get(tensor, tensor)
+    return tensor

@@ -13,6 +13,7 @@ from operator import mul
 from typing import Any
 
 from autograd import Value
+from autograd.files import positive_int
 from autograd.mode import enter_scope, exit_scope
 from nn.module import Module
 
@@ -37,10 +38,10 @@ def init_bound(activation: str, fan_in: int, fan_out: int) -> float:
     return math.sqrt(3.0 * variance)
 
 
-def _check_size(what: str, size: Any) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"{what} must be a positive int, got {size!r}")
-    return size
+def _check_widths(nouts: Sequence[int]) -> list[int]:
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+        raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r:.80}")
+    return [positive_int(n, "each layer width in nouts") for n in nouts]
 
 
 def _check_activation(activation: str) -> str:
@@ -75,15 +76,20 @@ class Neuron(Module):
     def __init__(
         self, nin: int, activation: str = "relu", seed: int | None = None, *, fan_out: int = 1
     ):
-        self.nin = _check_size("nin", nin)
+        self.nin = positive_int(nin, "nin")
         self.activation = _check_activation(activation)
         self._activate = ACTIVATIONS[activation]
         rng = random.Random(seed)
-        bound = init_bound(activation, nin, _check_size("fan_out", fan_out))
+        bound = init_bound(activation, nin, positive_int(fan_out, "fan_out"))
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0)
         self._parameters = (*self.w, self.b)
         _label_parameters(self)
+
+    @staticmethod
+    def shapes(nin: int) -> dict[str, tuple[int, ...]]:
+        """The shape of each of `tensors()` for `nin` inputs, known before building any Value."""
+        return {"weight": (positive_int(nin, "nin"),), "bias": ()}
 
     def tensors(self) -> dict[str, Any]:
         """{"weight": [nin Values], "bias": Value}."""
@@ -112,8 +118,8 @@ class Layer(Module):
     """`nout` neurons reading the same input; returns a list of `nout` Values (even for 1)."""
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", seed: int | None = None):
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
+        self.nin = positive_int(nin, "nin")
+        self.nout = positive_int(nout, "nout")
         self.activation = _check_activation(activation)
         rng = random.Random(seed)  # one seed per neuron, all drawn from the layer's seed
         self.neurons = [
@@ -122,6 +128,12 @@ class Layer(Module):
         self._parameters = tuple(p for n in self.neurons for p in n.parameters())
         self._scopes = [f"neuron{j}" for j in range(nout)]
         _label_parameters(self)
+
+    @staticmethod
+    def shapes(nin: int, nout: int) -> dict[str, tuple[int, ...]]:
+        """The shape of each of `tensors()`, known before building any Value."""
+        nin, nout = positive_int(nin, "nin"), positive_int(nout, "nout")
+        return {"weight": (nout, nin), "bias": (nout,)}
 
     def tensors(self) -> dict[str, Any]:
         """{"weight": [nout][nin] Values, "bias": [nout] Values}, as `torch.nn.Linear`."""
@@ -162,10 +174,8 @@ class MLP(Module):
     def __init__(
         self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: int | None = None
     ):
-        self.nin = _check_size("nin", nin)
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
-        self.nouts = [_check_size("each layer width in nouts", n) for n in nouts]
+        self.nin = positive_int(nin, "nin")
+        self.nouts = _check_widths(nouts)
         self.activation = _check_activation(activation)
         rng = random.Random(seed)
         sizes = [nin, *self.nouts]
@@ -181,6 +191,16 @@ class MLP(Module):
         ]
         self._parameters = tuple(p for layer in self.layers for p in layer.parameters())
         _label_parameters(self)
+
+    @staticmethod
+    def shapes(nin: int, nouts: Sequence[int]) -> dict[str, tuple[int, ...]]:
+        """The shape of each of `tensors()`, known before building any Value."""
+        sizes = [positive_int(nin, "nin"), *_check_widths(nouts)]
+        shapes = {}
+        for index in range(len(sizes) - 1):
+            for key, shape in Layer.shapes(sizes[index], sizes[index + 1]).items():
+                shapes[f"{2 * index}.{key}"] = shape
+        return shapes
 
     def tensors(self) -> dict[str, Any]:
         """`torch.nn.Sequential` names: "0.weight", "0.bias", "2.weight", ... (acts are odd)."""

@@ -1,13 +1,15 @@
 """Losses and softmax, built from engine ops only: their gradients come from the engine.
 
 Each loss is the mean over samples, with PyTorch's definition; predictions are Values, targets
-plain numbers. Log-sum-exp style formulas keep logits of +-1000 finite.
+plain numbers. `LOSSES` holds one `Loss` record per loss for `fit` and the command line.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from autograd import Value
 
@@ -34,7 +36,8 @@ def _real(number, what: str, index: int) -> float:
     return float(number)
 
 
-def _mean(terms: list) -> Value:
+def mean(terms: list[Value]) -> Value:
+    """The mean of a non-empty list of Values, as one graph: (t0 + t1 + ...) / n."""
     return sum(terms[1:], terms[0]) / len(terms)
 
 
@@ -56,7 +59,7 @@ def mse_loss(preds, targets: Sequence) -> Value:
                 f"as many numbers, got {t!r:.40}"
             )
         differences.extend(pi - _real(ti, what, index) for pi, ti in zip(p, t, strict=True))
-    return _mean([d * d for d in differences])
+    return mean([d * d for d in differences])
 
 
 def hinge_loss(scores, labels: Sequence) -> Value:
@@ -66,13 +69,14 @@ def hinge_loss(scores, labels: Sequence) -> Value:
     _check_lengths(scores, labels, "hinge_loss")
     terms = []
     for index, (s, y) in enumerate(zip(scores, labels, strict=True)):
-        if isinstance(y, bool) or y not in (-1, 1):
+        # A number first (an array would compare elementwise), and not a bool.
+        if isinstance(y, bool) or (sign := _real(y, "hinge_loss label", index)) not in (-1, 1):
             raise ValueError(
                 f"hinge_loss label at index {index} is {y!r}; labels must be -1 or +1 "
                 "(map 0/1 labels with 2 * y - 1)"
             )
-        terms.append((1.0 - y * s).relu())
-    return _mean(terms)
+        terms.append((1.0 - sign * s).relu())
+    return mean(terms)
 
 
 def binary_cross_entropy(logits, labels: Sequence) -> Value:
@@ -91,7 +95,7 @@ def binary_cross_entropy(logits, labels: Sequence) -> Value:
         # NOTE: -[y log sigmoid(z) + (1-y) log(1 - sigmoid(z))] = softplus(z) - y z, and
         # softplus never overflows, so logits of +-1000 are fine.
         terms.append(z.softplus() - y * z if y else z.softplus())
-    return _mean(terms)
+    return mean(terms)
 
 
 def log_sum_exp(logits: list[Value], shift: float | Value | None = None) -> Value:
@@ -159,4 +163,90 @@ def cross_entropy(logits_per_sample: Sequence, class_indices: Sequence[int]) -> 
                 f"it must be an int in 0..{classes - 1}"
             )
         terms.append(log_sum_exp(logits) - logits[c])
-    return _mean(terms)
+    return mean(terms)
+
+
+def _nearest(output: Any, classes: Sequence) -> Any:
+    """The class (a target: a number or a list of them) closest to `output` in squared distance.
+
+    For one-hot targets this is the argmax of the outputs.
+    """
+    # NOTE: d * d, not d ** 2: float ** raises OverflowError where * gives inf.
+    if isinstance(output, list):
+        return min(
+            classes,
+            key=lambda c: sum((o - t) * (o - t) for o, t in zip(output, c, strict=True)),
+        )
+    return min(classes, key=lambda c: abs(output - c))
+
+
+def _argmax(scores: list[float]) -> int:
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss as `fit` and the command line use it: its function, labels and predictions.
+
+    `accepts(labels)` says whether a data set's distinct labels suit the loss (and a model built
+    for them); `to_targets` maps labels to the targets `function` takes; `predict(output,
+    classes)` reads a model output (floats) as a predicted target, `classes` being the distinct
+    targets; `outputs(labels)` is how many outputs a model needs for those labels, and
+    `threshold(labels)` the score where a one-output model's prediction changes class.
+    """
+
+    name: str
+    function: Callable[[Sequence, Sequence], Value]
+    labels: str  # the labels it takes, in words, for error messages
+    accepts: Callable[[set], bool]
+    to_targets: Callable[[Sequence], list]
+    predict: Callable[[Any, Sequence], Any]
+    outputs: Callable[[set], int] = lambda labels: 1
+    threshold: Callable[[set], float] = lambda labels: 0.0
+
+
+def _all_ints(labels: set) -> bool:
+    return all(
+        isinstance(label, numbers.Integral) and not isinstance(label, bool) for label in labels
+    )
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss(
+            name="hinge",
+            function=hinge_loss,
+            labels="two classes labelled 0/1 or -1/+1",
+            accepts=lambda labels: labels <= {0, 1} or labels <= {-1, 1},
+            to_targets=lambda y: [-1 if label == 0 else label for label in y],
+            predict=lambda score, classes: 1 if score > 0 else -1,
+        ),
+        Loss(
+            name="bce",
+            function=binary_cross_entropy,
+            labels="two classes labelled 0/1",
+            accepts=lambda labels: labels <= {0, 1},
+            to_targets=list,
+            predict=lambda logit, classes: 1 if logit > 0 else 0,
+        ),
+        Loss(
+            name="cross_entropy",
+            function=cross_entropy,
+            labels="class indices 0, 1, ..., K-1 (every class present)",
+            accepts=lambda labels: _all_ints(labels) and labels == set(range(len(labels))),
+            to_targets=list,
+            predict=lambda logits, classes: _argmax(logits),
+            outputs=len,  # one logit per class
+        ),
+        Loss(
+            name="mse",
+            function=mse_loss,
+            labels="real numbers",
+            accepts=lambda labels: True,  # mse_loss checks each target is a number
+            to_targets=list,
+            predict=_nearest,
+            threshold=lambda labels: (min(labels) + max(labels)) / 2,  # midway between classes
+        ),
+    )
+}

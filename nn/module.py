@@ -20,16 +20,13 @@ class Module:
         return {}
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """(name, Value) for every parameter, e.g. ("0.weight[3][1]", w), in a stable order."""
-        named: list[tuple[str, Value]] = []
-        for key, tensor in self.tensors().items():
-            _flatten(key, tensor, named)
-        return named
+        """(name, Value) per parameter, e.g. ("0.weight[3][1]", w), in `parameters()` order."""
+        names = {id(p): name for name, p in _flatten_tensors(self.tensors())}
+        return [(names[id(p)], p) for p in self.parameters()]
 
     def parameters(self) -> list[Value]:
-        """Every parameter Value; Layer and MLP list them neuron by neuron (w..., b, w..., b),
-        the order optimizers keep their buffers in, which differs from `named_parameters()`."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter Value, in a stable order (Layer and MLP: neuron by neuron, w..., b)."""
+        return [p for _, p in _flatten_tensors(self.tensors())]
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0.0 (leaves accumulate across `backward` calls)."""
@@ -38,7 +35,7 @@ class Module:
 
     def state_dict(self) -> dict[str, Any]:
         """The parameters' numbers, keyed and nested like `tensors()` (floats, not Values)."""
-        return {key: _data(tensor) for key, tensor in self.tensors().items()}
+        return {key: _numbers_of(tensor) for key, tensor in self.tensors().items()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Copy numbers from `state` into the parameters; ValueError on wrong keys or shapes.
@@ -62,7 +59,7 @@ class Module:
                 raise ValueError(
                     f"state_dict[{key!r}] has shape {list(given)}, expected {list(expected)}"
                 )
-            _pair(key, tensor, state[key], updates)
+            _append_updates(key, tensor, state[key], updates)
         for p, number in updates:
             p.data = number
 
@@ -86,27 +83,42 @@ def shape_of(tensor: Any, key: str, depth: int = 0) -> tuple[int, ...]:
     return (len(tensor), *(shapes.pop() if shapes else ()))
 
 
-def _flatten(name: str, tensor: Any, out: list[tuple[str, Value]]) -> None:
+def _flatten_tensors(tensors: dict[str, Any]) -> list[tuple[str, Value]]:
+    """(name, Value) for every Value in `tensors`, e.g. ("weight[3][1]", w), in tensor order."""
+    named: list[tuple[str, Value]] = []
+    for key, tensor in tensors.items():
+        _append_named(key, tensor, named)
+    return named
+
+
+def _append_named(name: str, tensor: Any, out: list[tuple[str, Value]]) -> None:
     if isinstance(tensor, Value):
         out.append((name, tensor))
         return
     for index, item in enumerate(tensor):
-        _flatten(f"{name}[{index}]", item, out)
+        _append_named(f"{name}[{index}]", item, out)
 
 
-def _data(tensor: Any) -> Any:
+def _numbers_of(tensor: Any) -> Any:
+    """A tensor of Values as the same nesting of their floats."""
     if isinstance(tensor, Value):
         return tensor.data
-    return [_data(item) for item in tensor]
+    return [_numbers_of(item) for item in tensor]
 
 
-def _pair(name: str, tensor: Any, numbers_: Any, out: list[tuple[Value, float]]) -> None:
+def _append_updates(name: str, tensor: Any, numbers_: Any, out: list[tuple[Value, float]]) -> None:
+    """(parameter, its new float) for each Value of `tensor`; ValueError for a non-number."""
     if isinstance(tensor, Value):
         if isinstance(numbers_, bool) or not isinstance(numbers_, numbers.Real):
             raise ValueError(
                 f"state_dict entry {name} must be a real number, got {type(numbers_).__name__}"
             )
-        out.append((tensor, float(numbers_)))
+        try:
+            out.append((tensor, float(numbers_)))
+        except OverflowError:  # an int of hundreds of digits, as JSON allows
+            raise ValueError(
+                f"state_dict entry {name} is {numbers_!r:.20}..., too large for a float"
+            ) from None
         return
     for index, (item, number) in enumerate(zip(tensor, numbers_, strict=True)):
-        _pair(f"{name}[{index}]", item, number, out)
+        _append_updates(f"{name}[{index}]", item, number, out)

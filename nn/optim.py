@@ -7,29 +7,78 @@ same weights; `opt.lr` is the learning rate a scheduler changes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import numbers
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from autograd import Value
+from autograd.files import positive_int
 
 
-def _check_nonnegative(name: str, number: float) -> float:
-    if isinstance(number, bool) or not isinstance(number, (int, float)) or not number >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {number!r}")
-    return float(number)
+def _nonnegative(name: str, number: Any) -> float:
+    """`number` as a float if it is a number >= 0 (not nan, not a bool); else ValueError."""
+    if isinstance(number, bool) or not isinstance(number, numbers.Real) or not number >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {number!r:.40}")
+    try:
+        return float(number)
+    except OverflowError:  # an int of hundreds of digits, as JSON allows
+        raise ValueError(f"{name} is {number!r:.20}..., too large for a float") from None
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r:.40}")
+    return value
+
+
+def _betas(name: str, betas: Any) -> tuple[float, float]:
+    """Two coefficients in [0, 1), as torch.optim.Adam checks them."""
+    if isinstance(betas, (str, bytes)) or not isinstance(betas, (list, tuple)) or len(betas) != 2:
+        raise ValueError(f"{name} must be a pair (beta1, beta2), got {betas!r:.40}")
+    for index, beta in enumerate(betas):
+        if not 0.0 <= _nonnegative(f"{name}[{index}]", beta) < 1.0:
+            raise ValueError(f"{name}[{index}] must be in [0, 1), got {beta!r}")
+    return float(betas[0]), float(betas[1])
+
+
+def _step_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r:.40}")
+    return value
+
+
+def _divide(numerator: float, denominator: float) -> float:
+    """numerator / denominator with IEEE 754's answer where Python raises, as PyTorch gives it.
+
+    x / 0 is +-inf and 0 / 0 is nan, so an update is a number (maybe nan) and never an error
+    halfway through a step.
+    """
+    try:
+        return numerator / denominator
+    except ZeroDivisionError:
+        if numerator == 0 or math.isnan(numerator):
+            return math.nan
+        return math.copysign(math.inf, numerator) * math.copysign(1.0, denominator)
+
+
+def _sqrt(x: float) -> float:
+    """math.sqrt, but nan for a negative number (as torch.sqrt) instead of an error."""
+    return math.sqrt(x) if x >= 0 else math.nan
 
 
 class Optimizer:
     """Base class: updates the `.data` of `params` from their `.grad` on each `step()`.
 
-    A subclass lists its `hyperparameters` and per-parameter `buffers` (lists of floats, or
-    None before the first step); `state_dict()` saves both, plus `lr` and the step count.
+    A subclass lists its `hyperparameters` (name -> the check torch.optim applies to it) and
+    per-parameter `buffers` (lists of floats, or None before the first step); `state_dict()`
+    saves both, plus `lr` and the step count. A step computes every new number before it
+    changes any, so it is all or nothing.
     """
 
-    hyperparameters: tuple[str, ...] = ()
+    hyperparameters: dict[str, Callable[[str, Any], Any]] = {}
     buffers: tuple[str, ...] = ()
 
-    def __init__(self, params: Iterable[Value], lr: float):
+    def __init__(self, params: Iterable[Value], lr: float, **settings: Any):
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -39,8 +88,17 @@ class Optimizer:
                     f"{type(self).__name__} params must be Values, got {type(p).__name__} at "
                     f"index {index}; pass model.parameters()"
                 )
-        self.lr = _check_nonnegative("lr", lr)
+        for name, value in self.check_settings({"lr": lr, **settings}).items():
+            setattr(self, name, value)
         self.steps = 0
+
+    @classmethod
+    def check_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """lr and the hyperparameters, converted and checked as torch.optim checks them."""
+        checks = {"lr": _nonnegative, **cls.hyperparameters}
+        return {
+            name: check(f"{cls.__name__} {name}", settings[name]) for name, check in checks.items()
+        }
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0.0."""
@@ -60,6 +118,14 @@ class Optimizer:
             return [p.grad + weight_decay * p.data for p in self.params]
         return [p.grad for p in self.params]
 
+    def _commit(self, data: list[float], **buffers: list[float]) -> None:
+        """Write a step's results, computed in full beforehand, and count the step."""
+        for p, number in zip(self.params, data, strict=True):
+            p.data = number
+        for name, buffer in buffers.items():
+            setattr(self, name, buffer)
+        self.steps += 1
+
     def state_dict(self) -> dict[str, Any]:
         """Type, lr, hyperparameters, step count and buffers, as JSON-ready numbers and lists."""
         state: dict[str, Any] = {"type": type(self).__name__, "lr": self.lr, "step": self.steps}
@@ -72,7 +138,11 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what `state_dict()` saved; ValueError if it is for another optimizer or size."""
+        """Restore what `state_dict()` saved; ValueError saying what is wrong, changing nothing.
+
+        Every entry is checked (type, lr and hyperparameters as the constructor checks them, the
+        step count, each buffer's length and numbers) before any is set.
+        """
         name = type(self).__name__
         if not isinstance(state, dict) or state.get("type") != name:
             found = state.get("type") if isinstance(state, dict) else type(state).__name__
@@ -81,32 +151,30 @@ class Optimizer:
         missing = [key for key in keys if key not in state]
         if missing:
             raise ValueError(f"{name} state_dict is missing {missing}")
-        # Convert and check everything first, so that a bad state_dict changes nothing.
-        buffers = {}
-        for key in self.buffers:
-            buffer = state[key]
-            if buffer is not None and len(buffer) != len(self.params):
-                raise ValueError(
-                    f"{name} state_dict[{key!r}] has {len(buffer)} entries, "
-                    f"this optimizer has {len(self.params)} parameters"
-                )
-            try:
-                buffers[key] = None if buffer is None else [float(x) for x in buffer]
-            except (TypeError, ValueError):
-                raise ValueError(f"{name} state_dict[{key!r}] holds non-numbers") from None
-        lr = _check_nonnegative("lr", state["lr"])
-        try:
-            steps = int(state["step"])
-        except (TypeError, ValueError):
+        settings = self.check_settings(state)
+        steps = _step_count(f"{name} state_dict['step']", state["step"])
+        buffers = {key: self._checked_buffer(key, state[key]) for key in self.buffers}
+        for key, value in {**settings, **buffers, "steps": steps}.items():
+            setattr(self, key, value)
+
+    def _checked_buffer(self, key: str, buffer: Any) -> list[float] | None:
+        """A saved buffer as a new list of floats (or None); ValueError if it is not one."""
+        where = f"{type(self).__name__} state_dict[{key!r}]"
+        if buffer is None:
+            return None
+        if not isinstance(buffer, list):
+            raise ValueError(f"{where} must be a list of numbers, got {buffer!r:.40}")
+        if len(buffer) != len(self.params):
             raise ValueError(
-                f"{name} state_dict['step'] is {state['step']!r}, not an int"
-            ) from None
-        self.lr, self.steps = lr, steps
-        for key in self.hyperparameters:
-            value = state[key]
-            setattr(self, key, tuple(value) if isinstance(value, list) else value)
-        for key, buffer in buffers.items():
-            setattr(self, key, buffer)
+                f"{where} has {len(buffer)} entries, this optimizer has {len(self.params)} "
+                "parameters"
+            )
+        if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in buffer):
+            raise ValueError(f"{where} holds non-numbers")
+        try:
+            return [float(x) for x in buffer]
+        except OverflowError:
+            raise ValueError(f"{where} holds a number too large for a float") from None
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{n}={getattr(self, n)!r}" for n in ("lr", *self.hyperparameters))
@@ -120,7 +188,7 @@ class SGD(Optimizer):
     then buf = momentum * buf + g; the step uses buf, or g + momentum * buf with Nesterov.
     """
 
-    hyperparameters = ("momentum", "nesterov", "weight_decay")
+    hyperparameters = {"momentum": _nonnegative, "nesterov": _flag, "weight_decay": _nonnegative}
     buffers = ("momentum_buffer",)
 
     def __init__(
@@ -131,32 +199,36 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
-        self.momentum = _check_nonnegative("momentum", momentum)
-        self.nesterov = bool(nesterov)
-        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
-        if self.nesterov and not self.momentum:
-            raise ValueError("SGD(nesterov=True) needs momentum > 0")
+        super().__init__(
+            params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
+        )
         self.momentum_buffer: list[float] | None = None
+
+    @classmethod
+    def check_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """As `Optimizer.check_settings`, and Nesterov needs momentum (as in PyTorch)."""
+        checked = super().check_settings(settings)
+        if checked["nesterov"] and not checked["momentum"]:
+            raise ValueError("SGD(nesterov=True) needs momentum > 0")
+        return checked
 
     def step(self) -> None:
         """p -= lr * (g, or the momentum buffer, or g + momentum * buffer with Nesterov)."""
-        self.steps += 1
         lr, momentum = self.lr, self.momentum
-        grads = self._gradients(self.weight_decay)
-        if momentum:
-            if self.momentum_buffer is None:
-                self.momentum_buffer = grads[:]
-            else:
-                buffer = self.momentum_buffer
-                for i, g in enumerate(grads):
-                    buffer[i] = buffer[i] * momentum + g
-            if self.nesterov:
-                grads = [g + momentum * b for g, b in zip(grads, self.momentum_buffer, strict=True)]
-            else:
-                grads = self.momentum_buffer
-        for p, g in zip(self.params, grads, strict=True):
-            p.data -= lr * g
+        directions = grads = self._gradients(self.weight_decay)
+        if not momentum:
+            self._commit([p.data - lr * g for p, g in zip(self.params, grads, strict=True)])
+            return
+        if self.momentum_buffer is None:
+            buffer = grads[:]
+        else:
+            buffer = [b * momentum + g for b, g in zip(self.momentum_buffer, grads, strict=True)]
+        if self.nesterov:
+            directions = [g + momentum * b for g, b in zip(grads, buffer, strict=True)]
+        else:
+            directions = buffer
+        data = [p.data - lr * d for p, d in zip(self.params, directions, strict=True)]
+        self._commit(data, momentum_buffer=buffer)
 
 
 class Adagrad(Optimizer):
@@ -165,7 +237,7 @@ class Adagrad(Optimizer):
     sum += g * g; p -= lr * g / (sqrt(sum) + eps).
     """
 
-    hyperparameters = ("eps", "weight_decay")
+    hyperparameters = {"eps": _nonnegative, "weight_decay": _nonnegative}
     buffers = ("sum",)
 
     def __init__(
@@ -175,20 +247,19 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
-        self.eps = _check_nonnegative("eps", eps)
-        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        super().__init__(params, lr, eps=eps, weight_decay=weight_decay)
         self.sum = self._zeros()
 
     def step(self) -> None:
         """Accumulate squared gradients and scale each step by their root."""
-        self.steps += 1
-        lr, eps, sums = self.lr, self.eps, self.sum
-        for i, (p, g) in enumerate(
-            zip(self.params, self._gradients(self.weight_decay), strict=True)
-        ):
-            sums[i] += g * g
-            p.data -= lr * (g / (math.sqrt(sums[i]) + eps))
+        lr, eps = self.lr, self.eps
+        grads = self._gradients(self.weight_decay)
+        sums = [s + g * g for s, g in zip(self.sum, grads, strict=True)]
+        data = [
+            p.data - lr * _divide(g, math.sqrt(s) + eps)
+            for p, g, s in zip(self.params, grads, sums, strict=True)
+        ]
+        self._commit(data, sum=sums)
 
 
 class RMSprop(Optimizer):
@@ -196,9 +267,15 @@ class RMSprop(Optimizer):
 
     square_avg = alpha * square_avg + (1 - alpha) * g * g; avg = sqrt(square_avg) + eps;
     p -= lr * g / avg, or with momentum buf = momentum * buf + g / avg; p -= lr * buf.
+    alpha > 1 is accepted, as PyTorch accepts it; a negative square_avg gives nan, as there.
     """
 
-    hyperparameters = ("alpha", "eps", "momentum", "weight_decay")
+    hyperparameters = {
+        "alpha": _nonnegative,
+        "eps": _nonnegative,
+        "momentum": _nonnegative,
+        "weight_decay": _nonnegative,
+    }
     buffers = ("square_avg", "momentum_buffer")
 
     def __init__(
@@ -210,29 +287,27 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
-        self.alpha = _check_nonnegative("alpha", alpha)
-        self.eps = _check_nonnegative("eps", eps)
-        self.momentum = _check_nonnegative("momentum", momentum)
-        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        super().__init__(
+            params, lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay
+        )
         self.square_avg = self._zeros()
         self.momentum_buffer = self._zeros()
 
     def step(self) -> None:
         """Divide each gradient by the root of its running mean square."""
-        self.steps += 1
         lr, alpha, eps, momentum = self.lr, self.alpha, self.eps, self.momentum
-        square_avg, buffer = self.square_avg, self.momentum_buffer
-        for i, (p, g) in enumerate(
-            zip(self.params, self._gradients(self.weight_decay), strict=True)
-        ):
-            square_avg[i] = square_avg[i] * alpha + (1 - alpha) * g * g
-            avg = math.sqrt(square_avg[i]) + eps
-            if momentum:
-                buffer[i] = buffer[i] * momentum + g / avg
-                p.data -= lr * buffer[i]
-            else:
-                p.data -= lr * (g / avg)
+        grads = self._gradients(self.weight_decay)
+        square_avg = [
+            a * alpha + (1 - alpha) * g * g for a, g in zip(self.square_avg, grads, strict=True)
+        ]
+        scaled = [_divide(g, _sqrt(a) + eps) for g, a in zip(grads, square_avg, strict=True)]
+        if momentum:
+            buffer = [b * momentum + s for b, s in zip(self.momentum_buffer, scaled, strict=True)]
+            data = [p.data - lr * b for p, b in zip(self.params, buffer, strict=True)]
+            self._commit(data, square_avg=square_avg, momentum_buffer=buffer)
+        else:
+            data = [p.data - lr * s for p, s in zip(self.params, scaled, strict=True)]
+            self._commit(data, square_avg=square_avg)
 
 
 class Adam(Optimizer):
@@ -242,7 +317,7 @@ class Adam(Optimizer):
     p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps).
     """
 
-    hyperparameters = ("betas", "eps", "weight_decay")
+    hyperparameters = {"betas": _betas, "eps": _nonnegative, "weight_decay": _nonnegative}
     buffers = ("exp_avg", "exp_avg_sq")
 
     def __init__(
@@ -253,32 +328,28 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
-        beta1, beta2 = betas
-        for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
-            if not 0.0 <= _check_nonnegative(name, beta) < 1.0:
-                raise ValueError(f"Adam {name} must be in [0, 1), got {beta!r}")
-        self.betas = (float(beta1), float(beta2))
-        self.eps = _check_nonnegative("eps", eps)
-        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.exp_avg = self._zeros()
         self.exp_avg_sq = self._zeros()
 
     def step(self) -> None:
         """One bias-corrected Adam update."""
-        self.steps += 1
         beta1, beta2 = self.betas
-        step_size = self.lr / (1 - beta1**self.steps)
-        bias_correction2_sqrt = math.sqrt(1 - beta2**self.steps)
-        eps, exp_avg, exp_avg_sq = self.eps, self.exp_avg, self.exp_avg_sq
-        for i, (p, g) in enumerate(
-            zip(self.params, self._gradients(self.weight_decay), strict=True)
-        ):
-            # m + (1 - beta1) (g - m) is how PyTorch writes beta1 m + (1 - beta1) g (lerp).
-            exp_avg[i] += (1 - beta1) * (g - exp_avg[i])
-            exp_avg_sq[i] = exp_avg_sq[i] * beta2 + (1 - beta2) * g * g
-            denom = math.sqrt(exp_avg_sq[i]) / bias_correction2_sqrt + eps
-            p.data -= step_size * (exp_avg[i] / denom)
+        t = self.steps + 1
+        step_size = self.lr / (1 - beta1**t)
+        bias_correction2_sqrt = math.sqrt(1 - beta2**t)
+        eps = self.eps
+        grads = self._gradients(self.weight_decay)
+        # m + (1 - beta1) (g - m) is how PyTorch writes beta1 m + (1 - beta1) g (lerp).
+        exp_avg = [m + (1 - beta1) * (g - m) for m, g in zip(self.exp_avg, grads, strict=True)]
+        exp_avg_sq = [
+            v * beta2 + (1 - beta2) * g * g for v, g in zip(self.exp_avg_sq, grads, strict=True)
+        ]
+        data = [
+            p.data - step_size * _divide(m, math.sqrt(v) / bias_correction2_sqrt + eps)
+            for p, m, v in zip(self.params, exp_avg, exp_avg_sq, strict=True)
+        ]
+        self._commit(data, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
 
 
 class LRScheduler:
@@ -311,11 +382,16 @@ class LRScheduler:
         return {"type": type(self).__name__, "base_lr": self.base_lr, "last_epoch": self.last_epoch}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what `state_dict()` saved."""
-        if not isinstance(state, dict) or state.get("type") != type(self).__name__:
-            raise ValueError(f"not a {type(self).__name__} state_dict: {state!r:.80}")
-        self.base_lr = float(state["base_lr"])
-        self.last_epoch = int(state["last_epoch"])
+        """Restore what `state_dict()` saved; ValueError saying what is wrong, changing nothing."""
+        name = type(self).__name__
+        if not isinstance(state, dict) or state.get("type") != name:
+            raise ValueError(f"not a {name} state_dict: {state!r:.80}")
+        missing = [key for key in ("base_lr", "last_epoch") if key not in state]
+        if missing:
+            raise ValueError(f"{name} state_dict is missing {missing}")
+        base_lr = _nonnegative(f"{name} state_dict['base_lr']", state["base_lr"])
+        last_epoch = _step_count(f"{name} state_dict['last_epoch']", state["last_epoch"])
+        self.base_lr, self.last_epoch = base_lr, last_epoch
 
 
 class StepLR(LRScheduler):
@@ -323,10 +399,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
         super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR step_size must be a positive int, got {step_size!r}")
-        self.step_size = step_size
-        self.gamma = _check_nonnegative("gamma", gamma)
+        self.step_size = positive_int(step_size, "StepLR step_size")
+        self.gamma = _nonnegative(f"{type(self).__name__} gamma", gamma)
 
     def next_lr(self) -> float:
         """lr * gamma at multiples of step_size, else unchanged (PyTorch's recursive form)."""
@@ -340,7 +414,7 @@ class ExponentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, gamma: float):
         super().__init__(optimizer)
-        self.gamma = _check_nonnegative("gamma", gamma)
+        self.gamma = _nonnegative(f"{type(self).__name__} gamma", gamma)
 
     def next_lr(self) -> float:
         """lr * gamma (PyTorch's recursive form)."""
@@ -356,10 +430,8 @@ class CosineLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):  # noqa: N803
         super().__init__(optimizer)
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineLR T_max must be a positive int, got {T_max!r}")
-        self.T_max = T_max
-        self.eta_min = _check_nonnegative("eta_min", eta_min)
+        self.T_max = positive_int(T_max, "CosineLR T_max")
+        self.eta_min = _nonnegative("CosineLR eta_min", eta_min)
 
     def next_lr(self) -> float:
         """The closed-form cosine lr at `last_epoch`."""

@@ -59,7 +59,7 @@ def hand_gradients(p: dict) -> dict:
     }
 
 
-def build_graph() -> tuple[dict[str, Value], Value]:
+def build_seed_network() -> tuple[dict[str, Value], Value]:
     """The network as labelled Values (x1, x2, t, w11..b3, h1, h2, y, L); returns (params, L)."""
     params = {name: Value(value, label=name) for name, value in START.items()}
     inputs = Value(X1, label="x1"), Value(X2, label="x2"), Value(TARGET, label="t")

@@ -7,36 +7,26 @@ same results (see `CompiledBatchLoss`).
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from autograd import Value, no_grad, set_grad_enabled
 from autograd.compiler import compile as compile_graph
-from nn.losses import (
-    _mean,
-    binary_cross_entropy,
-    cross_entropy,
-    hinge_loss,
-    log_sum_exp,
-    mse_loss,
-)
+from autograd.files import positive_int
+from nn.losses import LOSSES, Loss, hinge_loss, log_sum_exp, mean, mse_loss
 from nn.module import Module
 from nn.optim import Adam, Optimizer
 
-LOSSES: dict[str, Callable[..., Value]] = {
-    "hinge": hinge_loss,
-    "mse": mse_loss,
-    "bce": binary_cross_entropy,
-    "cross_entropy": cross_entropy,
-}
+# (batch inputs, batch targets) -> (the batch's mean loss, the model's outputs), with the
+# parameters' gradients set to the loss's gradient.
+BatchStep = Callable[[list, list], tuple[float, list]]
 
 
 def targets_for(loss: str, y: Sequence) -> list:
     """The labels as `loss` wants them: 0/1 labels become -1/+1 for hinge, others are kept."""
-    if loss == "hinge":
-        return [-1 if label == 0 else label for label in y]
-    return list(y)
+    return LOSSES[loss].to_targets(y)
 
 
 def batch_loss(model: Module, X: Sequence, y: Sequence, loss: str) -> tuple[Value, list]:
@@ -45,44 +35,45 @@ def batch_loss(model: Module, X: Sequence, y: Sequence, loss: str) -> tuple[Valu
     `y` must already be in the loss's form (see `targets_for`).
     """
     outputs = [model(x) for x in X]
-    return LOSSES[loss](outputs, y), outputs
+    return LOSSES[loss].function(outputs, y), outputs
 
 
-def classes_of(loss: str, targets: list) -> list:
-    """For mse on scalar targets, the distinct targets (what `count_correct` rounds to); else []."""
-    if loss == "mse" and not isinstance(targets[0], list):
-        return sorted(set(targets))
-    return []
+def classes_of(targets: Sequence) -> list | None:
+    """The distinct targets, sorted, if they are classes (integral numbers or lists of them).
+
+    None for real-valued targets (mse on measurements, bce on probabilities): there an
+    accuracy means nothing.
+    """
+    if not all(_is_integral(target) for target in targets):
+        return None
+    distinct = {tuple(t) if isinstance(t, list) else t for t in targets}
+    return sorted(list(c) if isinstance(c, tuple) else c for c in distinct)
 
 
 def count_correct(outputs: list, y: Sequence, loss: str, classes: Sequence = ()) -> int:
-    """How many outputs predict their label: sign for hinge/bce, argmax for cross_entropy.
+    """How many outputs predict their target, read as the loss reads them (see `Loss.predict`).
 
-    Each output is a Value or a float, or a list of them. For mse a scalar output predicts the
-    nearest of `classes` (the distinct targets), a list of outputs the argmax of its one-hot target.
+    Each output is a Value or a float, or a list of them: the sign for hinge/bce, the argmax for
+    cross_entropy, the nearest of `classes` (the distinct targets) for mse.
     """
-    correct = 0
-    for output, label in zip(outputs, y, strict=True):
-        if not isinstance(output, list):
-            score = _number(output)
-            if loss == "hinge":
-                correct += (score > 0) == (label > 0)
-            elif loss == "bce":
-                correct += (score > 0) == (label > 0.5)
-            else:
-                correct += min(classes, key=lambda c: abs(c - score)) == label
-        else:
-            scores = [_number(o) for o in output]
-            predicted = max(range(len(scores)), key=scores.__getitem__)
-            truth = (
-                label if loss == "cross_entropy" else max(range(len(label)), key=label.__getitem__)
-            )
-            correct += predicted == truth
-    return correct
+    predict = LOSSES[loss].predict
+    return sum(
+        predict(_as_floats(output), classes) == target
+        for output, target in zip(outputs, y, strict=True)
+    )
 
 
-def _number(x) -> float:
-    return x.data if isinstance(x, Value) else x
+def _is_integral(target: Any) -> bool:
+    if isinstance(target, list):
+        return all(map(_is_integral, target))
+    return isinstance(target, (int, float)) and math.isfinite(target) and target == int(target)
+
+
+def _as_floats(output: Any) -> float | list[float]:
+    """A model output (a Value, a float or a list of them) as plain floats."""
+    if isinstance(output, list):
+        return [o.data if isinstance(o, Value) else o for o in output]
+    return output.data if isinstance(output, Value) else output
 
 
 def fit(
@@ -101,80 +92,135 @@ def fit(
     """Train `model` on (X, y); returns the history {"loss": [...], "accuracy": [...]}.
 
     Each epoch records the mean loss and the accuracy (a fraction) over its batches, measured
-    on the outputs each update was computed from, as a PyTorch loop reports them.
-    `optimizer` defaults to `Adam(model.parameters(), lr=0.01)`. `batch_size=None` trains on
-    the whole set; otherwise minibatches are reshuffled each epoch from `random.Random(seed)`.
-    Hinge takes 0/1 or -1/+1 labels, bce 0/1, cross_entropy class indices.
-    `callback(epoch, history)` runs after each epoch; `progress=False` hides the tqdm bar.
-    `compiled=True` runs each batch through `autograd.compile` (see `CompiledBatchLoss`): the
-    same weights and history as eager training, several times faster after one compile (about
-    15 us per graph node) per distinct batch size.
+    on the outputs each update was computed from, as a PyTorch loop reports them (the progress
+    bar shows these epoch means). The accuracy is nan where the targets are not classes (mse on
+    real numbers, bce on probabilities). `optimizer` defaults to
+    `Adam(model.parameters(), lr=0.01)`. `batch_size=None` trains on the whole set; otherwise
+    minibatches are reshuffled each epoch from `random.Random(seed)`. Hinge takes 0/1 or -1/+1
+    labels, bce 0/1, cross_entropy class indices. `callback(epoch, history)` runs after each
+    epoch; `progress=False` hides the tqdm bar. `compiled=True` runs each batch through
+    `autograd.compile` (see `CompiledBatchLoss`): the same weights and history as eager
+    training, several times faster after one compile (about 15 us per graph node) per distinct
+    batch size.
 
     Settings that reach >= 95% training accuracy on moons in about 1.5 s (tests/test_nn_train.py):
     `X, y = make_moons(n=100, noise=0.1, seed=0)`; `model = MLP(2, [16, 16, 1], seed=0)`;
     `fit(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=20,
     batch_size=20)`.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {list(LOSSES)}")
-    if len(X) != len(y) or not X:
-        raise ValueError(
-            f"fit needs as many labels as samples (at least 1): {len(X)} X, {len(y)} y"
-        )
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-
-    targets = targets_for(loss, y)
-    classes = classes_of(loss, targets)
+    loss_record = _loss_named(loss)
+    _check_fit_arguments(X, y, epochs, batch_size)
+    targets = loss_record.to_targets(y)
+    _check_targets(model, X, targets, loss_record)
+    classes = classes_of(targets)
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.01)
-    if compiled:
-        _check_targets(model, X, targets, loss)
-        compiled_losses: dict[int, CompiledBatchLoss] = {}  # one per batch size
-    size = batch_size or len(X)
-    order = list(range(len(X)))
-    rng = random.Random(seed)
+    step = (
+        _compiled_step(model, loss_record.name)
+        if compiled
+        else _eager_step(model, loss_record.name)
+    )
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
-
     bar = _progress_bar(epochs) if progress else None
     try:
-        for epoch in range(epochs):
-            if size < len(X):
-                rng.shuffle(order)
-            total_loss, correct = 0.0, 0
-            for start in range(0, len(X), size):
-                batch = order[start : start + size]
-                batch_X, batch_y = [X[i] for i in batch], [targets[i] for i in batch]
-                if compiled:
-                    if len(batch) not in compiled_losses:
-                        compiled_losses[len(batch)] = CompiledBatchLoss(model, batch_X, loss)
-                    model.zero_grad()
-                    value, outputs = compiled_losses[len(batch)](batch_X, batch_y)
-                else:
-                    loss_value, outputs = batch_loss(model, batch_X, batch_y, loss)
-                    model.zero_grad()
-                    loss_value.backward()
-                    value = loss_value.data
-                optimizer.step()
-                total_loss += value * len(batch)
-                correct += count_correct(outputs, batch_y, loss, classes)
-            history["loss"].append(total_loss / len(X))
-            history["accuracy"].append(correct / len(X))
-            if bar is not None:  # the postfix first, so the bar redraws once per epoch
-                bar.set_postfix(
-                    loss=f"{history['loss'][-1]:.4f}", acc=f"{correct / len(X):.3f}", refresh=False
-                )
-                bar.update(1)
+        for epoch, batches in enumerate(_epoch_batches(len(X), batch_size, epochs, seed)):
+            epoch_loss, accuracy = _train_epoch(
+                step, optimizer, batches, X, targets, loss_record, classes
+            )
+            history["loss"].append(epoch_loss)
+            history["accuracy"].append(accuracy)
+            if bar is not None:
+                _show_epoch(bar, epoch_loss, accuracy)
             if callback is not None:
                 callback(epoch, history)
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+def _loss_named(name: str) -> Loss:
+    if not isinstance(name, str) or name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {list(LOSSES)}")
+    return LOSSES[name]
+
+
+def _check_fit_arguments(X: Sequence, y: Sequence, epochs: int, batch_size: int | None) -> None:
+    if len(X) != len(y) or not X:
+        raise ValueError(
+            f"fit needs as many labels as samples (at least 1): {len(X)} X, {len(y)} y"
+        )
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    if batch_size is not None:
+        positive_int(batch_size, "batch_size (or None: one batch of all samples)")
+
+
+def _epoch_batches(
+    samples: int, batch_size: int | None, epochs: int, seed: int | None
+) -> Iterator[list[list[int]]]:
+    """Each epoch's batches of sample indices, reshuffled from `Random(seed)` unless one batch."""
+    size = batch_size or samples
+    order = list(range(samples))
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        if size < samples:
+            rng.shuffle(order)
+        yield [order[start : start + size] for start in range(0, samples, size)]
+
+
+def _eager_step(model: Module, loss: str) -> BatchStep:
+    """A `BatchStep` that builds each batch's graph anew and runs backward on it."""
+
+    def step(batch_X: list, batch_y: list) -> tuple[float, list]:
+        value, outputs = batch_loss(model, batch_X, batch_y, loss)
+        model.zero_grad()
+        value.backward()
+        return value.data, outputs
+
+    return step
+
+
+def _compiled_step(model: Module, loss: str) -> BatchStep:
+    """A `BatchStep` through one `CompiledBatchLoss` per batch size, compiled on first use."""
+    compiled_losses: dict[int, CompiledBatchLoss] = {}
+
+    def step(batch_X: list, batch_y: list) -> tuple[float, list]:
+        if len(batch_X) not in compiled_losses:
+            compiled_losses[len(batch_X)] = CompiledBatchLoss(model, batch_X, loss)
+        model.zero_grad()
+        return compiled_losses[len(batch_X)](batch_X, batch_y)
+
+    return step
+
+
+def _train_epoch(
+    step: BatchStep,
+    optimizer: Optimizer,
+    batches: list[list[int]],
+    X: Sequence,
+    targets: list,
+    loss: Loss,
+    classes: list | None,
+) -> tuple[float, float]:
+    """One optimizer step per batch; the epoch's mean loss and accuracy (nan without classes)."""
+    total_loss, correct = 0.0, 0
+    for batch in batches:
+        batch_y = [targets[i] for i in batch]
+        value, outputs = step([X[i] for i in batch], batch_y)
+        optimizer.step()
+        total_loss += value * len(batch)
+        if classes is not None:
+            correct += count_correct(outputs, batch_y, loss.name, classes)
+    accuracy = correct / len(targets) if classes is not None else math.nan
+    return total_loss / len(targets), accuracy
+
+
+def _show_epoch(bar: Any, epoch_loss: float, accuracy: float) -> None:
+    """Label the bar with the epoch's means (the postfix first, so it redraws once per epoch)."""
+    figures = f"loss={epoch_loss:.4f}" + (f" acc={accuracy:.3f}" if accuracy == accuracy else "")
+    bar.set_postfix_str(f"epoch mean {figures}", refresh=False)
+    bar.update(1)
 
 
 class CompiledBatchLoss:
@@ -195,7 +241,7 @@ class CompiledBatchLoss:
     def __init__(self, model: Module, X: Sequence, loss: str):
         self.loss = loss
         with set_grad_enabled(True):  # tracing needs the graph
-            self.inputs = [[Value(_number(v)) for v in x] for x in X]
+            self.inputs = [[Value(_as_floats(v)) for v in x] for x in X]
             outputs = [model(x) for x in self.inputs]
             flat = [
                 o for output in outputs for o in (output if isinstance(output, list) else [output])
@@ -211,14 +257,14 @@ class CompiledBatchLoss:
                         outputs, self.targets, self.shifts, strict=True
                     )
                 ]
-                self.graph = compile_graph(_mean(terms))
+                self.graph = compile_graph(mean(terms))
             else:
                 self.targets = [
                     [Value(0.0) for _ in output] if isinstance(output, list) else Value(0.0)
                     for output in outputs
                 ]
                 self.graph = compile_graph(
-                    _leaf_target_loss(loss, outputs, self.targets), keep=flat
+                    LEAF_TARGET_LOSSES[loss](outputs, self.targets), keep=flat
                 )
 
     def __call__(self, X: Sequence, y: Sequence) -> tuple[float, list]:
@@ -228,7 +274,7 @@ class CompiledBatchLoss:
         """
         for leaves, x in zip(self.inputs, X, strict=True):
             for leaf, v in zip(leaves, x, strict=True):
-                leaf.data = _number(v)
+                leaf.data = _as_floats(v)
         if self.loss == "cross_entropy":
             for one_hot, label in zip(self.targets, y, strict=True):
                 for index, leaf in enumerate(one_hot):
@@ -256,21 +302,33 @@ class CompiledBatchLoss:
         return outputs
 
 
-def _leaf_target_loss(loss: str, outputs: list, targets: list) -> Value:
-    """hinge, mse or bce of `outputs` against target leaves, with the eager loss's floats."""
-    if loss == "hinge":  # 1 - 1*(y*s) is 1 - y*s exactly
-        return hinge_loss(
-            [y * s for s, y in zip(outputs, targets, strict=True)], [1] * len(outputs)
-        )
-    if loss == "mse":  # (p - t) - 0.0 is p - t exactly
-        differences = [
-            [pi - ti for pi, ti in zip(p, t, strict=True)] if isinstance(p, list) else p - t
-            for p, t in zip(outputs, targets, strict=True)
-        ]
-        zeros = [[0.0] * len(d) if isinstance(d, list) else 0.0 for d in differences]
-        return mse_loss(differences, zeros)
-    # bce: softplus(z) - y*z; for y = 0 it subtracts an exact zero where the eager loss doesn't.
-    return _mean([z.softplus() - y * z for z, y in zip(outputs, targets, strict=True)])
+def _hinge_of_leaves(outputs: list, targets: list) -> Value:
+    # 1 - 1*(y*s) is 1 - y*s exactly
+    return hinge_loss([y * s for s, y in zip(outputs, targets, strict=True)], [1] * len(outputs))
+
+
+def _mse_of_leaves(outputs: list, targets: list) -> Value:
+    # (p - t) - 0.0 is p - t exactly
+    differences = [
+        [pi - ti for pi, ti in zip(p, t, strict=True)] if isinstance(p, list) else p - t
+        for p, t in zip(outputs, targets, strict=True)
+    ]
+    zeros = [[0.0] * len(d) if isinstance(d, list) else 0.0 for d in differences]
+    return mse_loss(differences, zeros)
+
+
+def _bce_of_leaves(outputs: list, targets: list) -> Value:
+    # softplus(z) - y*z; for y = 0 it subtracts an exact zero where the eager loss doesn't.
+    return mean([z.softplus() - y * z for z, y in zip(outputs, targets, strict=True)])
+
+
+# hinge, mse or bce of outputs against target leaves, with the eager loss's floats
+# (cross_entropy's one-hot form is built in CompiledBatchLoss).
+LEAF_TARGET_LOSSES: dict[str, Callable[[list, list], Value]] = {
+    "hinge": _hinge_of_leaves,
+    "mse": _mse_of_leaves,
+    "bce": _bce_of_leaves,
+}
 
 
 def _dot(one_hot: list[Value], logits: list[Value]) -> Value:
@@ -278,13 +336,13 @@ def _dot(one_hot: list[Value], logits: list[Value]) -> Value:
     return sum(products[1:], products[0])
 
 
-def _check_targets(model: Module, X: Sequence, targets: list, loss: str) -> None:
-    """Raise the eager loss's ValueError for bad targets, with placeholder outputs of the model's
-    shape: the compiled loss only sees targets as leaf data."""
+def _check_targets(model: Module, X: Sequence, targets: list, loss: Loss) -> None:
+    """Raise the loss's ValueError for bad targets before any step, with placeholder outputs of
+    the model's shape (a compiled loss only sees targets as leaf data)."""
     with no_grad():
         output = model(X[0])
         placeholder = [0.0] * len(output) if isinstance(output, list) else 0.0
-        LOSSES[loss]([placeholder] * len(targets), targets)
+        loss.function([placeholder] * len(targets), targets)
 
 
 def _progress_bar(epochs: int):

@@ -71,10 +71,13 @@ def test_read_csv_without_header_keeps_the_first_row(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("x,y,label\n1,2,0\n\n3,oops,1\n", "line 4: expected numbers"),
+        ("x,y,label\n1,2,0\n\n3,oops,1\n", "line 4: expected finite numbers"),
         ("1,2,0\n3,4\n", "line 2: expected 3 columns, got 2"),
-        ("1,2,0\n3,nan,1\n", "line 2: expected numbers"),
-        ("1,2,0\nx,y,z\n", "line 2: expected numbers"),
+        ("1,2,0\n3,nan,1\n", "line 2: expected finite numbers"),
+        ("1,2,0\nx,y,z\n", "line 2: expected finite numbers"),
+        ("nan,0.3,0\n1,2,1\n3,4,0\n", "line 1: expected finite numbers, got 'nan,0.3,0'"),
+        ("\ufeffnan,0.3,0\n1,2,1\n", "line 1: expected finite numbers"),
+        ("inf,0.3,0\n1,2,1\n", "line 1: expected finite numbers"),
         ("1\n2\n", "line 1: need at least 2 columns"),
         ("x,y,label\n", "has no data rows"),
         ("", "has no data rows"),
@@ -116,23 +119,25 @@ def test_train_each_binary_loss_on_its_labels(tmp_path, monkeypatch, capsys, los
     rows = [f"{i / 10},{(i * 3 % 7) / 7},{1 if i % 2 else negative}" for i in range(10)]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
     monkeypatch.chdir(tmp_path)
-    assert main(["train", "--data", "d.csv", "--loss", loss, "--hidden", "3", "--epochs", "2"]) == 0
+    arguments = ["--data", "d.csv", "--loss", loss, "--hidden", "3", "--save", "m.json"]
+    assert main(["train", *arguments, "--epochs", "2"]) == 0
     assert "(10 samples)" in capsys.readouterr().out
-    assert (tmp_path / "model.json").exists()
+    assert (tmp_path / "m.json").exists()
 
 
 def test_train_cross_entropy_on_spirals_has_one_output_per_class(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     arguments = ["train", "--data", "spirals", "--loss", "cross_entropy", "--hidden", "4"]
-    assert main([*arguments, "--epochs", "1", "--plot", "s.png"]) == 0
-    assert load(tmp_path / "model.json").nouts == [4, 3]
+    assert main([*arguments, "--epochs", "1", "--plot", "s.png", "--save", "m.json"]) == 0
+    assert load(tmp_path / "m.json").nouts == [4, 3]
     assert (tmp_path / "s.png").read_bytes().startswith(PNG_MAGIC)
 
 
 def test_train_compiled_trains_or_says_why_in_one_line(tmp_path):
-    finished = run_cli("train", "--hidden", "4", "--epochs", "2", "--compiled", cwd=tmp_path)
+    arguments = ["--hidden", "4", "--epochs", "2", "--save", "m.json", "--compiled"]
+    finished = run_cli("train", *arguments, cwd=tmp_path)
     if finished.returncode == 0:
-        assert (tmp_path / "model.json").exists()
+        assert (tmp_path / "m.json").exists()
         assert FINAL.search(finished.stdout)
     else:
         assert finished.returncode == 2
@@ -141,6 +146,10 @@ def test_train_compiled_trains_or_says_why_in_one_line(tmp_path):
 
 
 THREE_D = "1,2,3,0\n4,5,6,1\n"
+BIG_LABEL = "1,2,1000000000\n3,4,0\n"
+HUGE_LABEL = "1,2,1e300\n3,4,0\n"
+GAP = "1,2,0\n3,4,2\n"
+WIDE = "1e308,0.3,0\n-1e308,0.5,1\n"
 MALFORMED = "x,y,label\n1,2,0\n3,,1\n"
 
 
@@ -165,7 +174,16 @@ MALFORMED = "x,y,label\n1,2,0\n3,,1\n"
         (["--loss", "l1"], {}, "invalid choice: 'l1'"),
         (["--optimizer", "lbfgs"], {}, "invalid choice: 'lbfgs'"),
         (["--activation", "gelu"], {}, "invalid choice: 'gelu'"),
-        (["--data", "spirals"], {}, "use --loss cross_entropy"),
+        (["--data", "spirals", "--loss", "hinge"], {}, "use --loss cross_entropy"),
+        (["--data", "f.csv", "--loss", "cross_entropy"], {"f.csv": BIG_LABEL}, "0, 1, ..., K-1"),
+        (["--data", "f.csv", "--loss", "cross_entropy"], {"f.csv": HUGE_LABEL}, "K-1"),
+        (["--data", "f.csv", "--loss", "cross_entropy"], {"f.csv": GAP}, "every class present"),
+        (["--data", "f.csv", "--plot", "p.png"], {"f.csv": WIDE}, "--plot cannot draw feature 0"),
+        (["--plot", "p.unknownext"], {}, "--plot p.unknownext: name the picture format"),
+        (["--plot", "p"], {}, "name the picture format by its extension"),
+        (["--save", ""], {}, "--save needs a file name"),
+        (["--hidden", "100000", "100000"], {}, "MLP 2-100000-100000-1 has 10,000,500,001"),
+        (["--plot", ""], {}, "--plot needs a file name"),
         (["--data", "f.csv", "--loss", "bce"], {"f.csv": "1,2,-1\n3,4,1\n"}, "labelled 0/1"),
         (
             ["--data", "f.csv", "--loss", "cross_entropy"],
@@ -206,3 +224,57 @@ def test_train_csv_with_a_header_and_one_column_says_two_are_needed(tmp_path):
     assert_one_error_line(finished.stderr)
     assert "need at least 2 columns" in finished.stderr
     assert not (tmp_path / "m.json").exists()
+
+
+def test_read_csv_skips_a_byte_order_mark_and_keeps_a_numeric_first_row(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes("1,2,0\n3,4,1\n".encode("utf-8-sig"))
+    assert read_csv(str(path)) == ([[1.0, 2.0], [3.0, 4.0]], [0, 1])
+    path.write_bytes("x,y,label\n1,2,0\n".encode("utf-8-sig"))
+    assert read_csv(str(path)) == ([[1.0, 2.0]], [0])
+
+
+def test_train_without_save_writes_nothing_and_says_how_to_keep_the_model(tmp_path):
+    (tmp_path / "model.json").write_text("an earlier model")
+    finished = run_cli("train", "--hidden", "3", "--epochs", "1", cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert "not saved: add --save FILE" in finished.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+    assert (tmp_path / "model.json").read_text() == "an earlier model"
+
+
+def test_train_spirals_with_defaults_picks_cross_entropy_and_says_so(tmp_path):
+    arguments = ["--data", "spirals", "--hidden", "4", "--epochs", "2", "--save", "m.json"]
+    finished = run_cli("train", *arguments, cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert "loss cross_entropy, chosen for labels [0, 1, 2]" in finished.stdout
+    assert load(tmp_path / "m.json").nouts == [4, 3]
+    assert FINAL.search(finished.stdout)
+
+
+def test_train_mse_on_real_valued_targets_reports_no_accuracy(tmp_path):
+    rows = [f"{i / 10},{(i * 3 % 7) / 7},{i * 0.37 - 1:.2f}" for i in range(8)]
+    (tmp_path / "r.csv").write_text("\n".join(rows) + "\n")
+    for loss in ([], ["--loss", "mse"]):
+        finished = run_cli("train", "--data", "r.csv", *loss, "--epochs", "2", cwd=tmp_path)
+        assert finished.returncode == 0, finished.stderr
+        assert "mse loss" in finished.stdout
+        assert "accuracy" not in finished.stdout.replace("no accuracy", "")
+        assert "no accuracy: the targets are real numbers" in finished.stdout
+        assert "acc=" not in finished.stderr
+
+
+def test_train_progress_bar_and_final_line_say_what_they_measure(tmp_path):
+    finished = run_cli("train", "--hidden", "4", "--epochs", "3", cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert re.search(r"epoch mean loss=\S+ acc=\S+", finished.stderr)
+    final = next(line for line in finished.stdout.splitlines() if FINAL.search(line))
+    assert "of the trained model" in final and "the bar showed epoch means" in final
+
+
+def test_train_save_over_an_existing_file_says_it_replaced_it(tmp_path):
+    (tmp_path / "m.json").write_text("an earlier model")
+    finished = run_cli("train", "--hidden", "3", "--epochs", "1", "--save", "m.json", cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert "wrote m.json (replacing the file that was there)" in finished.stdout
+    assert load(tmp_path / "m.json").nouts == [3, 1]

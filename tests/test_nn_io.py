@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import struct
 from pathlib import Path
@@ -67,24 +68,16 @@ def test_save_unsupported_module_raises_type_error(tmp_path):
         save(Module(), tmp_path / "m.json")
 
 
-def _failing_dump(document, file, **kwargs):
-    file.write(json.dumps(document)[:20])  # half a file, then the crash
+def _fail(*arguments):
     raise OSError("disk full")
 
 
-def _failing_replace(source, target):
-    raise OSError("rename failed")
-
-
-@pytest.mark.parametrize(
-    "target, failure", [("json.dump", _failing_dump), ("os.replace", _failing_replace)]
-)
-def test_save_failure_midway_leaves_existing_file_intact(tmp_path, monkeypatch, target, failure):
+@pytest.mark.parametrize("step", ["fsync", "replace"])
+def test_save_failure_midway_leaves_existing_file_intact(tmp_path, monkeypatch, step):
     path = tmp_path / "model.json"
     save(MLP(2, [3, 1], seed=0), path)
     before = path.read_bytes()
-    module_name, function = target.split(".")
-    monkeypatch.setattr(getattr(nn.io, module_name), function, failure)
+    monkeypatch.setattr(os, step, _fail)  # the temp file is written, then this step fails
     with pytest.raises(OSError):
         save(MLP(2, [3, 1], seed=1), path)
     assert path.read_bytes() == before
@@ -92,7 +85,7 @@ def test_save_failure_midway_leaves_existing_file_intact(tmp_path, monkeypatch, 
 
 
 def test_save_failure_creates_no_file_where_none_was(tmp_path, monkeypatch):
-    monkeypatch.setattr(nn.io.json, "dump", _failing_dump)
+    monkeypatch.setattr(os, "fsync", _fail)
     with pytest.raises(OSError):
         save(MLP(2, [1], seed=0), tmp_path / "model.json")
     assert list(tmp_path.iterdir()) == []
@@ -158,4 +151,88 @@ def test_load_of_absurdly_nested_json_is_a_value_error(tmp_path):
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000)
     with pytest.raises(ValueError, match="not valid JSON"):
+        load(path)
+
+
+def _reject_bare_constant(name):
+    raise ValueError(f"bare {name} is not strict JSON")
+
+
+def test_save_writes_strict_json_that_round_trips_nan_and_infinities(tmp_path):
+    model = MLP(2, [2, 1], seed=0)
+    special = [math.nan, math.inf, -math.inf, -0.0]
+    for p, number in zip(model.parameters(), special, strict=False):
+        p.data = number
+    path = save(model, tmp_path / "m.json")
+    text = Path(path).read_text()
+    document = json.loads(text, parse_constant=_reject_bare_constant)  # strict JSON
+    assert document["state_dict"]["0.weight"][0] == ["NaN", "Infinity"]
+    assert _bits(load(path)) == _bits(model)
+
+
+def test_load_reads_the_bare_nan_of_older_files(tmp_path):
+    path = _write_variant(tmp_path, lambda d: json.dumps(d).replace("0.0", "NaN", 1))
+    assert any(math.isnan(p.data) for p in load(path).parameters())
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks and permission bits")
+def test_save_through_a_symlink_keeps_the_link_and_writes_its_target(tmp_path):
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    save(MLP(2, [1], seed=0), link)
+    assert link.is_symlink()
+    assert load(target).nouts == [1]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits")
+def test_save_respects_the_umask_and_an_existing_files_mode(tmp_path):
+    old = os.umask(0o077)
+    try:
+        new = save(MLP(2, [1], seed=0), tmp_path / "new.json")
+    finally:
+        os.umask(old)
+    assert os.stat(new).st_mode & 0o777 == 0o600
+    existing = tmp_path / "existing.json"
+    existing.write_text("{}")
+    existing.chmod(0o640)
+    save(MLP(2, [1], seed=0), existing)
+    assert os.stat(existing).st_mode & 0o777 == 0o640
+
+
+def test_load_of_a_tiny_file_naming_a_huge_model_fails_before_building_it(tmp_path, monkeypatch):
+    import nn.layers
+
+    def no_value_built(*arguments, **keywords):
+        raise AssertionError("load built a Value before checking the weights")
+
+    document = {
+        "format": "scalargrad-model",
+        "version": 1,
+        "architecture": {"type": "MLP", "nin": 100000, "nouts": [100000, 1], "activation": "relu"},
+        "state_dict": {},
+    }
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(document))
+    monkeypatch.setattr(nn.layers, "Value", no_value_built)
+    with pytest.raises(ValueError, match=r"missing \['0.weight'"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: _set(d, "architecture", {"type": ["MLP"]}), "unknown architecture"),
+        (lambda d: _set(d, "architecture", {**d["architecture"], "nin": "2"}), "invalid.*nin"),
+        (lambda d: _set(d, "architecture", {**d["architecture"], "activation": "gelu"}), "gelu"),
+        (lambda d: _set(d, "architecture", {**d["architecture"], "activation": []}), "activation"),
+        (lambda d: _set(d, "architecture", {**d["architecture"], "nouts": 3}), "nouts"),
+        (lambda d: json.dumps(d).replace("0.0", "1" + "0" * 400, 1), "too large for a float"),
+        (lambda d: json.dumps(d).replace("0.0", '"Nan"', 1), "real number"),
+    ],
+)
+def test_load_bad_architecture_or_weight_is_a_value_error(tmp_path, edit, message):
+    path = _write_variant(tmp_path, edit)
+    with pytest.raises(ValueError, match=message):
         load(path)

@@ -123,11 +123,18 @@ def test_mlp_non_sequence_input_raises_type_error():
         lambda: MLP(2, [3, 0]),
         lambda: MLP(2, [1], activation="gelu"),
         lambda: Layer(2, -1),
-        lambda: Neuron(2.5),
     ],
 )
 def test_module_bad_construction_raises_value_error(make):
     with pytest.raises(ValueError):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: Neuron(2.5), lambda: MLP(2, [3, "4"]), lambda: MLP(True, [1])]
+)
+def test_module_size_of_the_wrong_type_raises_type_error_naming_it(make):
+    with pytest.raises(TypeError, match="must be a positive int"):
         make()
 
 
@@ -278,3 +285,25 @@ def test_module_subclass_gets_parameters_from_tensors():
     assert model.parameters() == [model.k]
     model.load_state_dict({"k": 5.0})
     assert model.state_dict() == {"k": 5.0}
+
+
+@pytest.mark.parametrize(
+    "model",
+    [MLP(3, [4, 2], seed=0), Layer(3, 2, seed=0), Neuron(3, seed=0)],
+    ids=["MLP", "Layer", "Neuron"],
+)
+def test_module_named_parameters_lists_the_values_of_parameters_in_its_order(model):
+    named = model.named_parameters()
+    assert [id(p) for _, p in named] == [id(p) for p in model.parameters()]
+    assert len({name for name, _ in named}) == len(named)  # each name once
+
+
+@pytest.mark.parametrize(
+    ("cls", "arguments"),
+    [(MLP, {"nin": 3, "nouts": [4, 2]}), (Layer, {"nin": 3, "nout": 2}), (Neuron, {"nin": 3})],
+)
+def test_module_shapes_are_the_shapes_of_its_state_dict(cls, arguments):
+    from nn.module import shape_of
+
+    state = cls(**arguments, seed=0).state_dict()
+    assert cls.shapes(**arguments) == {key: shape_of(value, key) for key, value in state.items()}

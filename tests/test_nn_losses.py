@@ -159,3 +159,59 @@ def test_softmax_sums_to_one_and_accepts_numbers():
     assert sum(p.data for p in probabilities) == pytest.approx(1.0, rel=1e-15)
     expected = math.exp(3) / (math.exp(1) + math.exp(2) + math.exp(3))
     assert probabilities[2].data == pytest.approx(expected, rel=1e-15)
+
+
+def test_hinge_loss_array_labels_are_a_value_error():
+    np = require("numpy")
+    with pytest.raises(ValueError, match="hinge_loss label at index 0 must be a number"):
+        hinge_loss([Value(1.0)], [np.array([1])])
+    assert hinge_loss([Value(0.25)], [np.int64(-1)]).data == 1.25  # numpy numbers are numbers
+
+
+@pytest.mark.parametrize(
+    ("name", "labels", "accepted"),
+    [
+        ("hinge", [0, 1, 1], True),
+        ("hinge", [-1, 1], True),
+        ("hinge", [0, 2], False),
+        ("bce", [0, 1], True),
+        ("bce", [-1, 1], False),
+        ("cross_entropy", [2, 0, 1], True),
+        ("cross_entropy", [0, 2], False),  # class 1 missing: K would not be the class count
+        ("cross_entropy", [0, 1.5], False),
+        ("mse", [0.25, -3.0], True),
+    ],
+)
+def test_loss_record_accepts_what_its_function_trains_on(name, labels, accepted):
+    from nn.losses import LOSSES
+
+    loss = LOSSES[name]
+    assert loss.accepts(set(labels)) == accepted
+    if not accepted:
+        return
+    targets = loss.to_targets(labels)
+    classes = sorted(set(targets))
+    if name == "cross_entropy":  # a large logit for the target class, one per class
+        outputs = [
+            [10.0 if k == t else -10.0 for k in range(loss.outputs(set(labels)))] for t in targets
+        ]
+        as_values = [[Value(z) for z in output] for output in outputs]
+    else:  # a score on the target's side (hinge -1/+1, bce 0/1) or the target itself (mse)
+        perfect = {"hinge": lambda t: 10.0 * t, "bce": lambda t: 20.0 * t - 10.0, "mse": float}
+        outputs = [perfect[name](t) for t in targets]
+        as_values = [Value(z) for z in outputs]
+    assert loss.function(as_values, targets).data < 1e-3
+    assert [loss.predict(output, classes) for output in outputs] == targets
+
+
+@pytest.mark.parametrize(
+    ("name", "labels"), [("hinge", {0, 1}), ("hinge", {-1, 1}), ("bce", {0, 1}), ("mse", {2, 5})]
+)
+def test_loss_record_threshold_is_where_its_prediction_changes_class(name, labels):
+    from nn.losses import LOSSES
+
+    loss = LOSSES[name]
+    classes = sorted(set(loss.to_targets(sorted(labels))))
+    threshold = loss.threshold(labels)
+    below, above = loss.predict(threshold - 1e-9, classes), loss.predict(threshold + 1e-9, classes)
+    assert [below, above] == classes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import pytest
@@ -199,3 +200,160 @@ def test_optimizer_failed_load_state_dict_changes_nothing():
     with pytest.raises(ValueError, match="exp_avg"):
         optimizer.load_state_dict(state)
     assert optimizer.state_dict() == before
+
+
+def _two_steps_on_zero_and_unit_gradients(make_ours, make_torch):
+    """Both optimizers on weights [1, 2] with gradients [0, 1], twice: (ours, torch's) weights."""
+    from autograd import Value
+
+    ours = [Value(1.0), Value(2.0)]
+    theirs = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    optimizer, torch_optimizer = make_ours(ours), make_torch([theirs])
+    for _ in range(2):
+        ours[0].grad, ours[1].grad = 0.0, 1.0
+        theirs.grad = torch.tensor([0.0, 1.0], dtype=torch.float64)
+        optimizer.step()
+        torch_optimizer.step()
+    assert optimizer.steps == 2
+    return [p.data for p in ours], theirs.detach().tolist()
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("Adam", {"eps": 0.0}),
+        ("Adagrad", {"eps": 0.0}),
+        ("RMSprop", {"eps": 0.0}),
+        ("RMSprop", {"alpha": 2.0}),
+        ("RMSprop", {"eps": 0.0, "momentum": 0.5}),
+    ],
+)
+def test_optimizer_degenerate_step_gives_torchs_nan_not_an_error(name, kwargs):
+    import nn.optim
+
+    ours, theirs = _two_steps_on_zero_and_unit_gradients(
+        lambda p: getattr(nn.optim, name)(p, lr=0.1, **kwargs),
+        lambda p: getattr(torch.optim, name)(p, lr=0.1, **kwargs),
+    )
+    assert any(x != x for x in theirs)  # the case really is degenerate
+    assert ours == pytest.approx(theirs, rel=1e-12, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("SGD", {"lr": -0.1}),
+        ("SGD", {"lr": 0.0}),
+        ("SGD", {"lr": 0.1, "momentum": -0.5}),
+        ("SGD", {"lr": 0.1, "weight_decay": -1.0}),
+        ("SGD", {"lr": 0.1, "nesterov": True}),
+        ("Adam", {"lr": math.nan}),
+        ("Adam", {"eps": -1e-8}),
+        ("Adam", {"eps": 0.0}),
+        ("Adam", {"betas": (1.0, 0.999)}),
+        ("Adam", {"betas": (0.9, -0.1)}),
+        ("Adam", {"betas": (0.0, 0.0)}),
+        ("Adagrad", {"eps": -1.0}),
+        ("Adagrad", {"weight_decay": -0.1}),
+        ("RMSprop", {"alpha": -0.1}),
+        ("RMSprop", {"alpha": 2.0}),
+        ("RMSprop", {"momentum": -1.0}),
+        ("RMSprop", {"lr": math.inf}),
+    ],
+)
+def test_optimizer_accepts_and_refuses_the_hyperparameters_torch_does(name, kwargs):
+    import nn.optim
+    from autograd import Value
+
+    def outcome(make):
+        try:
+            make()
+        except ValueError:
+            return "refused"
+        return "accepted"
+
+    theirs = outcome(
+        lambda: getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **kwargs)
+    )
+    ours = outcome(lambda: getattr(nn.optim, name)([Value(0.0)], **kwargs))
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("momentum", "abc", "momentum must be a number"),
+        ("nesterov", "yes", "nesterov must be True or False"),
+        ("lr", -1.0, "lr must be a number >= 0"),
+        ("lr", 10**400, "too large for a float"),
+        ("step", math.inf, "must be an int >= 0"),
+        ("step", -1, "must be an int >= 0"),
+        ("momentum_buffer", 5, "must be a list of numbers"),
+        ("momentum_buffer", [1.0], "has 1 entries"),
+        ("type", "Adam", "for 'Adam', not SGD"),
+    ],
+)
+def test_sgd_load_state_dict_checks_everything_and_changes_nothing(key, value, message):
+    model = MLP(2, [3, 1], seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    optimizer.zero_grad()
+    mse_loss([model(x) for x in X], Y).backward()
+    optimizer.step()
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict({**before, key: value})
+    assert optimizer.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("betas", [0.9], "pair"),
+        ("betas", [0.9, 1.5], r"betas\[1\] must be in \[0, 1\)"),
+        ("exp_avg", 5, "must be a list of numbers"),
+        ("exp_avg_sq", ["x"] * 9, "non-numbers"),
+        ("eps", None, "eps must be a number"),
+    ],
+)
+def test_adam_load_state_dict_checks_everything_and_changes_nothing(key, value, message):
+    model = MLP(2, [2, 1], seed=0)
+    optimizer = Adam(model.parameters())
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict({**before, key: value})
+    assert optimizer.state_dict() == before
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda state: {k: v for k, v in state.items() if k != "base_lr"}, "missing"),
+        (lambda state: {**state, "last_epoch": "3"}, "last_epoch"),
+        (lambda state: {**state, "last_epoch": math.inf}, "last_epoch"),
+        (lambda state: {**state, "base_lr": -1.0}, "base_lr"),
+    ],
+)
+def test_scheduler_load_state_dict_checks_everything_and_changes_nothing(name, edit, message):
+    ours_class, _, kwargs = SCHEDULERS[name]
+    scheduler = ours_class(SGD(MLP(2, [1], seed=0).parameters(), lr=0.1), **kwargs)
+    scheduler.step()
+    before = scheduler.state_dict()
+    with pytest.raises(ValueError, match=message):
+        scheduler.load_state_dict(edit(before))
+    assert scheduler.state_dict() == before
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizer_step_that_fails_midway_changes_nothing(name):
+    ours_class, _, kwargs = OPTIMIZERS[name]
+    model, _ = _pair_of_models()
+    optimizer = ours_class(model.parameters(), **kwargs)
+    _our_step(model, optimizer)
+    weights, state = model.state_dict(), optimizer.state_dict()
+    mse_loss([model(x) for x in X], Y).backward()
+    model.parameters()[-1].grad = "not a number"  # the last parameter fails, after the others
+    with pytest.raises(TypeError):
+        optimizer.step()
+    assert model.state_dict() == weights
+    assert optimizer.state_dict() == state

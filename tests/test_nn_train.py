@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,13 +145,19 @@ def test_fit_shows_progress_bar_unless_disabled(capsys):
         ({"loss": "l1"}, "unknown loss 'l1'"),
         ({"epochs": -1}, "epochs"),
         ({"batch_size": 0}, "batch_size"),
-        ({"batch_size": True}, "batch_size"),
     ],
 )
 def test_fit_bad_arguments_raise_value_error(kwargs, message):
     X, y = make_moons(n=10, seed=0)
     with pytest.raises(ValueError, match=message):
         fit(MLP(2, [3, 1], seed=0), X, y, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("batch_size", [True, 2.0, "4"])
+def test_fit_batch_size_of_the_wrong_type_raises_type_error(batch_size):
+    X, y = make_moons(n=10, seed=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        fit(MLP(2, [3, 1], seed=0), X, y, progress=False, batch_size=batch_size)
 
 
 def test_fit_mismatched_lengths_raise_value_error():
@@ -173,3 +181,18 @@ def test_nn_import_pulls_in_no_third_party_module():
     )
     top_level = {name.split(".")[0] for name in json.loads(result.stdout)}
     assert not {"torch", "tqdm", "matplotlib", "numpy"} & top_level
+
+
+@pytest.mark.parametrize(("loss", "labels"), [("mse", [0.25, -1.5, 2.0]), ("bce", [0.2, 0.9, 0.5])])
+def test_fit_accuracy_is_nan_where_targets_are_not_classes(loss, labels, capsys):
+    X = [[0.1, 0.2], [0.3, -0.1], [0.5, 0.5]]
+    history = fit(MLP(2, [3, 1], seed=0), X, labels, loss=loss, epochs=2)
+    assert len(history["accuracy"]) == 2
+    assert all(math.isnan(accuracy) for accuracy in history["accuracy"])
+    assert "acc=" not in capsys.readouterr().err
+
+
+def test_fit_progress_bar_says_its_figures_are_epoch_means(capsys):
+    X, y = make_moons(n=10, seed=0)
+    fit(MLP(2, [3, 1], seed=0), X, y, epochs=2)
+    assert re.search(r"epoch mean loss=\d\.\d{4} acc=\d\.\d{3}", capsys.readouterr().err)
