@@ -1,0 +1,314 @@
+"""`step_through`: a player of the backward pass, one frame per node passing its gradient on.
+
+The page is self-contained (inline SVG laid out once, CSS, a short script and the per-frame
+changes as JSON), so it plays offline in Jupyter, VS Code and exported HTML alike.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import secrets
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from autograd.engine import topological_order
+from autograd.explain import names_for, reference
+from autograd.files import atomic_write
+from autograd.steps import Step, backward_steps
+from autograd.value import Value
+
+SVG = "http://www.w3.org/2000/svg"
+NO_GRAD = "—"  # what a node's grad shows before backward reaches it
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame: `node` passes its gradient to its parents (`steps`); frame 0 has no node."""
+
+    node: Value | None
+    steps: tuple[Step, ...]
+    caption: str
+
+
+class Player:
+    """The backward pass of `output`, frame by frame; shows itself in Jupyter as an HTML player."""
+
+    def __init__(self, output: Value):
+        if not isinstance(output, Value):
+            raise TypeError(f"step_through output must be a Value, got {type(output).__name__}")
+        self.output = output
+        self._names = names_for(topological_order(output))
+        steps = backward_steps(output)
+        groups: list[list[Step]] = []
+        for step in steps:
+            if not groups or groups[-1][0].node is not step.node:
+                groups.append([])
+            groups[-1].append(step)
+        start = f"backward starts at {reference(self._names[output])}"
+        self.frames = [
+            Frame(None, (), f"Forward pass done: every node has its data, no gradients yet; {start}.")
+        ]
+        for number, group in enumerate(groups, start=1):
+            caption = self._caption(number, len(groups), group)
+            self.frames.append(Frame(group[0].node, tuple(group), caption))
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        return f"<Player of the backward pass of {self._names[self.output]}: {len(self)} frames>"
+
+    def grads(self, frame: int) -> dict[Value, float]:
+        """The gradients known after `frame` (frame 0: none; the last: those of backward())."""
+        known = {self.output: 1.0} if frame > 0 else {}
+        for shown in self.frames[1 : frame + 1]:
+            known.update((step.parent, step.accumulated) for step in shown.steps)
+        return known
+
+    # --- captions ------------------------------------------------------------------------------
+
+    def _caption(self, number: int, count: int, steps: list[Step]) -> str:
+        node = steps[0].node
+        name = reference(self._names[node])
+        lines = [f"Step {number} of {count}: {self._names[node]} passes its gradient to its parents"]
+        if node is self.output:
+            lines[0] += f" (backward starts with {name}.grad = 1)"
+        for step in steps:
+            parent = reference(self._names[step.parent])
+            line = (
+                f"{parent}.grad += {name}.grad × {self._local_symbol(step)} = "
+                f"{_number(step.upstream)} × {_number(step.local)} = {_number(step.contribution)}"
+            )
+            if step.accumulated != step.contribution:  # a reused value adds up
+                before = step.accumulated - step.contribution
+                added = _number(step.contribution)
+                added = f"({added})" if step.contribution < 0 else added
+                line += f", so {parent}.grad = {_number(before)} + {added}"
+                line += f" = {_number(step.accumulated)}"
+            lines.append(line)
+        if number == count:
+            lines.append("Done: these are the grads backward() gives.")
+        return "\n".join(lines)
+
+    def _local_symbol(self, step: Step) -> str:
+        """d node / d parent as a learner writes it: the other factor of a product, 1 for a sum."""
+        node = step.node
+        if node.op == "mul" and len(node.parents) == 2:
+            first, second = node.parents
+            other = second if step.parent is first else first
+            return reference(self._names[other])
+        if node.op in ("add", "sub", "neg", "mul"):
+            return _number(step.local)
+        return f"d{reference(self._names[node])}/d{reference(self._names[step.parent])}"
+
+    # --- HTML ----------------------------------------------------------------------------------
+
+    @cached_property
+    def _svg(self) -> ET.Element:
+        """The graph's picture, laid out once, its nodes, edges and grad texts tagged for CSS/JS."""
+        return _picture(self.output, self._names)
+
+    def _repr_html_(self) -> str:
+        """A self-contained HTML fragment: picture, controls, captions; no network, no kernel."""
+        uid = f"sg-player-{secrets.token_hex(6)}"
+        last = len(self.frames) - 1
+        svg = self._svg
+        final = {index: _number(grad) for index, grad in self._indexed(self.grads(last))}
+        for text in svg.iter(f"{{{SVG}}}text"):
+            index = text.get("data-grad")
+            if index is not None:  # without scripts the picture shows the last frame
+                text.text = f"grad {final.get(int(index), NO_GRAD)}"
+        picture = ET.tostring(svg, encoding="unicode")
+        frames = [
+            {
+                "node": self._index[frame.node] if frame.node is not None else None,
+                "parents": sorted({self._index[step.parent] for step in frame.steps}),
+                "grads": [[self._index[s.parent], _number(s.accumulated)] for s in frame.steps],
+                "caption": frame.caption,
+            }
+            for frame in self.frames
+        ]
+        if len(frames) > 1:
+            frames[1]["grads"].insert(0, [self._index[self.output], _number(1.0)])
+        data = json.dumps({"frames": frames, "empty": NO_GRAD}, separators=(",", ":"))
+        return _TEMPLATE.format(
+            uid=uid,
+            last=last,
+            caption=html.escape(self.frames[-1].caption),
+            picture=picture,
+            data=data.replace("</", "<\\/"),
+            style=_STYLE,
+            script=_SCRIPT.replace("UID", uid),
+        )
+
+    @cached_property
+    def _index(self) -> dict[Value, int]:
+        return {node: index for index, node in enumerate(self._names)}
+
+    def _indexed(self, grads: dict[Value, float]):
+        return ((self._index[node], grad) for node, grad in grads.items())
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the player as a standalone HTML page (atomically); return its path."""
+        title = html.escape(f"Backward pass of {self._names[self.output]}")
+        page = (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title></head>\n<body>\n{self._repr_html_()}\n</body></html>\n"
+        )
+        return atomic_write(path, page)
+
+
+def step_through(output: Value) -> Player:
+    """A player of `output`'s backward pass: frame 0 after the forward pass, then one per node."""
+    return Player(output)
+
+
+def _number(x: float) -> str:
+    return format(x, ".4g")
+
+
+def _picture(output: Value, names: dict[Value, str]) -> ET.Element:
+    """The picture of the graph as an SVG element whose parts carry `data-*` indices.
+
+    Value i (in `names`' order, the topological order) gets `data-v="i"`, its op node
+    `data-op="i"`, an edge into either `data-to="i"`, and its grad text `data-grad="i"`.
+    """
+    # NOTE: the one place that knows how autograd.draw names things: Value i of
+    # topological_order is DOT node `v{i}`, its op node `v{i}_op`, and Graphviz puts each DOT
+    # name in the SVG group's <title>.
+    from autograd.draw import svg_from_dot, to_dot
+
+    svg = ET.fromstring(svg_from_dot(to_dot(output, max_nodes=max(2000, len(names)))))
+    nodes = list(names)
+    for group in svg.iter(f"{{{SVG}}}g"):
+        title = group.find(f"{{{SVG}}}title")
+        group.attrib.pop("id", None)  # several players on one page must not share ids
+        if title is None or group.get("class") not in ("node", "edge"):
+            continue
+        dot_names = title.text.split("->")
+        target = re.fullmatch(r"v(\d+)(_op)?", dot_names[-1])
+        index = int(target.group(1))
+        if group.get("class") == "edge":
+            group.set("data-to", str(index))
+            title.text = " → ".join(names[nodes[int(n[1:].split("_")[0])]] for n in dot_names)
+            continue
+        group.set("data-op" if target.group(2) else "data-v", str(index))
+        title.text = names[nodes[index]]
+        for text in group.iter(f"{{{SVG}}}text"):
+            if not target.group(2) and (text.text or "").startswith("grad "):
+                text.set("data-grad", str(index))
+    natural_width = svg.get("width", "")
+    for attribute in ("width", "height"):
+        svg.attrib.pop(attribute, None)
+    svg.set("width", "100%")
+    svg.set("style", f"max-width: {natural_width}; height: auto")
+    return svg
+
+
+ET.register_namespace("", SVG)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+
+_TEMPLATE = """<div id="{uid}" class="sg-player" data-role="player" tabindex="0" data-frame="{last}">
+<style>{style}</style>
+<div class="sg-controls">
+<button type="button" data-step="first" title="first frame">|◀</button>
+<button type="button" data-step="prev" title="previous frame (←)">◀</button>
+<button type="button" data-step="next" title="next frame (→)">▶</button>
+<button type="button" data-step="last" title="last frame">▶|</button>
+<input type="range" min="0" max="{last}" value="{last}" step="1" aria-label="frame">
+<span data-role="counter">frame {last} / {last}</span>
+<button type="button" data-role="zoom" title="fit the picture to the width, or show it 1:1">1:1</button>
+</div>
+<div class="sg-caption" data-role="caption">{caption}</div>
+<div class="sg-picture">{picture}</div>
+<script type="application/json" data-role="frames">{data}</script>
+<script>{script}</script>
+</div>"""
+
+_STYLE = """
+.sg-player{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,sans-serif;max-width:100%;
+ border:1px solid #d0d7de;border-radius:6px;padding:8px;box-sizing:border-box;outline:none}
+.sg-player:focus-visible,.sg-player:focus-within{border-color:#1f6feb}
+.sg-player .sg-controls{display:flex;flex-wrap:wrap;align-items:center;gap:6px}
+.sg-player button{font-size:14px;min-width:2.2em;padding:2px 6px;cursor:pointer}
+.sg-player input[type=range]{flex:1 1 160px;min-width:100px}
+.sg-player [data-role=counter]{font-variant-numeric:tabular-nums;white-space:nowrap}
+.sg-player .sg-caption{white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;
+ font-size:14px;line-height:1.45;margin:8px 0;padding:6px 8px;background:#f6f8fa;
+ border-left:4px solid #e8590c;min-height:4.4em}
+.sg-player .sg-picture{overflow-x:auto}
+.sg-player g.node.sg-known polygon{fill:#ebfbee}
+.sg-player g.node.sg-receiving polygon,.sg-player g.node.sg-receiving ellipse{fill:#d0ebff;
+ stroke:#1971c2;stroke-width:2.5px}
+.sg-player g.node.sg-receiving text[data-grad]{font-weight:bold;fill:#1864ab}
+.sg-player g.node.sg-current polygon,.sg-player g.node.sg-current ellipse{fill:#ffe8cc;
+ stroke:#e8590c;stroke-width:3.5px}
+.sg-player g.edge.sg-current path{stroke:#e8590c;stroke-width:3.5px}
+.sg-player g.edge.sg-current polygon{stroke:#e8590c;fill:#e8590c}
+"""
+
+# The script finds its own player by id, so several players on one page never interfere.
+_SCRIPT = """(function(){
+var root=document.getElementById("UID");if(!root)return;
+var data=JSON.parse(root.querySelector('script[data-role="frames"]').textContent);
+var frames=data.frames,last=frames.length-1,current=0;
+var slider=root.querySelector('input[type="range"]');
+var caption=root.querySelector('[data-role="caption"]');
+var counter=root.querySelector('[data-role="counter"]');
+var picture=root.querySelector(".sg-picture");
+var gradTexts=root.querySelectorAll("text[data-grad]");
+function mark(selector,name){root.querySelectorAll(selector).forEach(function(e){
+ e.classList.add(name);});}
+// Scroll the 1:1 picture so that the frame's nodes (the step's node and its parents) are in view.
+function centre(selector){
+ var left=Infinity,right=-Infinity,view=picture.getBoundingClientRect();
+ root.querySelectorAll(selector).forEach(function(e){var box=e.getBoundingClientRect();
+  left=Math.min(left,box.left);right=Math.max(right,box.right);});
+ if(left<right)picture.scrollLeft+=(left+right)/2-(view.left+view.right)/2;}
+function show(k){
+ k=Math.max(0,Math.min(last,k));current=k;
+ var grads={};
+ for(var i=1;i<=k;i++){frames[i].grads.forEach(function(g){grads[g[0]]=g[1];});}
+ gradTexts.forEach(function(t){var g=grads[t.getAttribute("data-grad")];
+  t.textContent="grad "+(g===undefined?data.empty:g);});
+ root.querySelectorAll(".sg-known,.sg-current,.sg-receiving").forEach(function(e){
+  e.classList.remove("sg-known","sg-current","sg-receiving");});
+ Object.keys(grads).forEach(function(i){mark('g[data-v="'+i+'"]',"sg-known");});
+ var frame=frames[k];
+ if(frame.node!==null){
+  frame.parents.forEach(function(i){mark('g[data-v="'+i+'"]',"sg-receiving");});
+  var n=frame.node;
+  mark('g[data-v="'+n+'"],g[data-op="'+n+'"],g.edge[data-to="'+n+'"]',"sg-current");
+  if(picture.classList.contains("sg-actual"))centre(".sg-current,.sg-receiving");
+ }
+ caption.textContent=frame.caption;
+ slider.value=String(k);
+ counter.textContent="frame "+k+" / "+last;
+ root.setAttribute("data-frame",String(k));
+}
+var moves={first:function(){return 0;},prev:function(){return current-1;},
+ next:function(){return current+1;},last:function(){return last;}};
+root.querySelectorAll("button[data-step]").forEach(function(b){
+ b.addEventListener("click",function(){show(moves[b.getAttribute("data-step")]());});});
+slider.addEventListener("input",function(){show(parseInt(slider.value,10));});
+root.addEventListener("keydown",function(e){
+ if(e.target===slider)return;
+ if(e.key==="ArrowRight"||e.key==="ArrowLeft"){e.preventDefault();
+  show(current+(e.key==="ArrowRight"?1:-1));}});
+var zoom=root.querySelector('[data-role="zoom"]');
+var svg=picture.querySelector("svg");
+var natural=svg&&svg.viewBox?svg.viewBox.baseVal.width:0;
+function setActual(on){picture.classList.toggle("sg-actual",on);zoom.textContent=on?"fit":"1:1";
+ if(svg){svg.style.width=on?natural+"px":"";svg.style.maxWidth=on?"none":"";}}
+zoom.addEventListener("click",function(){setActual(!picture.classList.contains("sg-actual"));
+ show(current);});
+// A picture much wider than the column would shrink to unreadable text: show it 1:1 and scroll.
+setActual(natural>1.5*picture.clientWidth&&picture.clientWidth>0);
+show(0);
+})();"""
