@@ -72,3 +72,56 @@ def require(module: str):
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         return importlib.import_module(module)
     return pytest.importorskip(module)
+
+
+def graph_programs():
+    """A hypothesis strategy: (leaf values, steps) for `build_program`, with reuse and constants."""
+    from hypothesis import strategies as st
+
+    # Leaves in [-1, 1] keep ten steps of squaring and doubling below overflow (at most 2**512).
+    leaf = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False)
+
+    @st.composite
+    def programs(draw):
+        leaves = draw(st.lists(leaf, min_size=1, max_size=4))
+        steps = []
+        for _ in range(draw(st.integers(1, 10))):
+            available = len(leaves) + len(steps)
+            op = draw(st.sampled_from(sorted(GRAPH_STEPS)))
+            steps.append((op, [draw(st.integers(0, available - 1)) for _ in range(2)]))
+        return leaves, steps
+
+    return programs()
+
+
+# Binary steps over two earlier nodes (the same node twice is reuse, as in a * a); the unary
+# ones ignore their second operand, and the `_const` ones bring a constant into the graph.
+GRAPH_STEPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "tanh": lambda a, b: a.tanh(),
+    "relu": lambda a, b: a.relu(),
+    "mul_const": lambda a, b: 1.5 * a,
+    "pow_const": lambda a, b: a**2,
+    "add_const": lambda a, b: a + 0.25,
+}
+
+
+def build_program(program):
+    """(leaves, output) for a `graph_programs` example; the output is the last step's node."""
+    from autograd import Value
+
+    values, steps = program
+    nodes = [Value(x, label=f"x{i}") for i, x in enumerate(values)]
+    leaves = list(nodes)
+    for op, (a, b) in steps:
+        nodes.append(GRAPH_STEPS[op](nodes[a], nodes[b]))
+    return leaves, nodes[-1]
+
+
+def all_grads(output) -> dict:
+    """Every node's .grad below `output`, to check that something left them alone."""
+    from autograd import topological_order
+
+    return {node: node.grad for node in topological_order(output)}
