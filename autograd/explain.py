@@ -165,7 +165,7 @@ class Explanation:
         whole = self._d(self.output, self.wrt)
         out, wrt = self._names[self.output], self._names[self.wrt]
         if not self.paths:
-            return f"{whole} = 0: {out} does not depend on {wrt} (no path leads from {wrt} to {out})"
+            return f"{whole} = 0: {out} does not depend on {wrt} (no path from {wrt} to {out})"
         chains = [
             self._chain(factors, term, self._d, " * ")
             for factors, term in zip(self._factors, self.terms, strict=True)
@@ -195,7 +195,7 @@ class Explanation:
         whole = self._latex_d(self.output, self.wrt)
         if not self.paths:
             out, wrt = (_latex_name(self._names[v]) for v in (self.output, self.wrt))
-            return rf"$${whole} = 0 \quad \text{{(no path leads from }} {wrt} \text{{ to }} {out})$$"
+            return rf"$${whole} = 0 \quad \text{{(no path from }} {wrt} \text{{ to }} {out})$$"
         rows = [
             ("&\\quad + " if index else f"{whole} &= ")
             + self._chain(factors, term, self._latex_d, r" \cdot ")
@@ -253,5 +253,5 @@ _LATEX_ESCAPES = {
 
 
 def explain(output: Value, wrt: Value, max_paths: int = 100) -> Explanation:
-    """d output / d wrt as a sum over paths of products of local derivatives, with its derivation."""
+    """d output / d wrt as the sum over paths of the local derivatives' products, and its text."""
     return Explanation(output, wrt, max_paths)

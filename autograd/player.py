@@ -51,7 +51,9 @@ class Player:
             groups[-1].append(step)
         start = f"backward starts at {reference(self._names[output])}"
         self.frames = [
-            Frame(None, (), f"Forward pass done: every node has its data, no gradients yet; {start}.")
+            Frame(
+                None, (), f"After the forward pass every node has its data, no grad yet; {start}."
+            )
         ]
         for number, group in enumerate(groups, start=1):
             caption = self._caption(number, len(groups), group)
@@ -75,7 +77,7 @@ class Player:
     def _caption(self, number: int, count: int, steps: list[Step]) -> str:
         node = steps[0].node
         name = reference(self._names[node])
-        lines = [f"Step {number} of {count}: {self._names[node]} passes its gradient to its parents"]
+        lines = [f"Step {number} of {count}: {self._names[node]} passes its grad to its parents"]
         if node is self.output:
             lines[0] += f" (backward starts with {name}.grad = 1)"
         for step in steps:
@@ -214,7 +216,8 @@ def _picture(output: Value, names: dict[Value, str]) -> ET.Element:
 ET.register_namespace("", SVG)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
-_TEMPLATE = """<div id="{uid}" class="sg-player" data-role="player" tabindex="0" data-frame="{last}">
+_TEMPLATE = """<div id="{uid}" class="sg-player" data-role="player" tabindex="0"
+ data-frame="{last}">
 <style>{style}</style>
 <div class="sg-controls">
 <button type="button" data-step="first" title="first frame">|◀</button>
@@ -223,7 +226,8 @@ _TEMPLATE = """<div id="{uid}" class="sg-player" data-role="player" tabindex="0"
 <button type="button" data-step="last" title="last frame">▶|</button>
 <input type="range" min="0" max="{last}" value="{last}" step="1" aria-label="frame">
 <span data-role="counter">frame {last} / {last}</span>
-<button type="button" data-role="zoom" title="fit the picture to the width, or show it 1:1">1:1</button>
+<button type="button" data-role="zoom" title="fit the picture to the width, or show it 1:1">
+1:1</button>
 </div>
 <div class="sg-caption" data-role="caption">{caption}</div>
 <div class="sg-picture">{picture}</div>

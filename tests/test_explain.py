@@ -74,7 +74,7 @@ def test_explain_too_many_paths_counts_them_without_enumerating():
     node = x
     for _ in range(200):  # each doubling adds a fork: 2**200 paths, far too many to list
         node = node + node
-    with pytest.raises(ValueError, match=r"1606938044258990275541962092341162602522202993782792835301376 paths.*backward_steps"):
+    with pytest.raises(ValueError, match=rf"{2**200} paths.*backward_steps"):
         explain(node, x)
 
 
@@ -117,7 +117,9 @@ def test_explain_random_graphs_sum_over_paths_is_grad(program):
         assert len(explanation.paths) == len(explanation.terms) == count
         for path in explanation.paths:
             assert path[0] is leaf and path[-1] is output
-            assert all(lower in upper.parents for lower, upper in zip(path, path[1:]))
+            assert all(
+                lower in upper.parents for lower, upper in zip(path[:-1], path[1:], strict=True)
+            )
         if math.isnan(expected):
             assert math.isnan(explanation.total)
             continue
