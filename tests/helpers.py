@@ -69,7 +69,7 @@ def require(module: str):
 
     import pytest
 
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if in_ci():
         return importlib.import_module(module)
     return pytest.importorskip(module)
 
@@ -125,3 +125,48 @@ def all_grads(output) -> dict:
     from autograd import topological_order
 
     return {node: node.grad for node in topological_order(output)}
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def browser():
+    """A headless Chromium driven by playwright (a context manager); skips where there is none.
+
+    Outside CI a missing playwright or Chromium skips the test with the reason; in CI, where
+    `.ci/run` installs Chromium, it fails.
+    """
+    import pytest
+
+    sync_api = require("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if in_ci():
+            pytest.fail(
+                f"no Chromium at {CHROMIUM}: .ci/run installs it (apt-get install chromium)"
+            )
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def launched():
+        with sync_api.sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+
+    return launched()
