@@ -213,8 +213,9 @@ class Explanation:
 def _chain_factors(edges: tuple) -> list[tuple[Value, Value, float]]:
     """One path's chain-rule factors (upper, lower, value), top down, for the text.
 
-    The path is cut at its labelled nodes (as a learner names h1 and y); a path without any
-    is cut wherever a local derivative is not 1, so the 1s from sums merge into their neighbours.
+    The path is cut at its labelled nodes (as a learner names h1 and y), or at every node if
+    none is labelled; but never where the factor so far is 1, so the 1s from sums merge into
+    the next factor.
     """
     if not edges:
         return []
@@ -225,7 +226,7 @@ def _chain_factors(edges: tuple) -> list[tuple[Value, Value, float]]:
     for index, (child, parent, local) in enumerate(edges):
         value = contribution(child, value, local)
         last = index == len(edges) - 1
-        if last or (parent.label if labelled else local != 1.0):
+        if last or (value != 1.0 and (parent.label or not labelled)):
             factors.append((upper, parent, value))
             upper, value = parent, 1.0
     return factors

@@ -10,6 +10,7 @@ import argparse
 import csv
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog=PROG, description="scalargrad: a scalar reverse-mode autodiff engine."
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
@@ -132,28 +134,50 @@ def build_parser() -> ArgumentParser:
         metavar="N",
         help="refuse graphs with more than N values (2000)",
     )
+    graph.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="also write the step-by-step player of the backward pass",
+    )
+    graph.add_argument(
+        "--explain",
+        metavar="NAME",
+        help="print dROOT/dNAME as a sum over paths of products of local derivatives",
+    )
     graph.set_defaults(handler=run_graph)
     return parser
 
 
 def run_graph(args: argparse.Namespace) -> None:
     """`scalargrad graph`: parse, build, backward, render; print the value and gradients."""
-    from autograd import render_svg, topological_order
+    from autograd import explain, render_svg, step_through, topological_order
     from autograd.expression import build_graph, parse_assignments
 
     variables = parse_assignments(args.set)
+    if args.explain is not None and args.explain not in variables:
+        known = ", ".join(sorted(variables)) or "none set"
+        raise ValueError(f"--explain {args.explain}: not an input; the inputs are {known}")
+    if args.html is not None:
+        _check_writable("--html", args.html)
     root = build_graph(args.expression, variables)
-    root.backward()
-    path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
     order = topological_order(root)
     leaves = sorted(
         (node for node in order if not node.op and node.label in variables),
         key=lambda leaf: leaf.label,
     )
+    explanation = None
+    if args.explain is not None:  # before the (slow) layout, so that too many paths fail fast
+        explanation = explain(root, next(leaf for leaf in leaves if leaf.label == args.explain))
+    root.backward()
+    path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
     print(f"{root.label} = {root.data:.6g}")
     for leaf in leaves:
         print(f"  d/d{leaf.label} = {leaf.grad:.6g}")
     print(f"wrote {path} ({len(order)} value{'' if len(order) == 1 else 's'})")
+    if explanation is not None:
+        print(explanation)
+    if args.html is not None:
+        print(f"wrote {step_through(root).save(args.html)} (the backward pass, step by step)")
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -183,7 +207,7 @@ def run_train(args: argparse.Namespace) -> None:
 
 def run_demo(args: argparse.Namespace) -> None:
     """`scalargrad demo`: backprop checked by hand, its graph, then an MLP trained on moons."""
-    from autograd import render_svg, topological_order
+    from autograd import explain, render_svg, step_through, topological_order
     from nn import MLP
     from nn.data import make_moons
     from nn.optim import Adam
@@ -195,7 +219,7 @@ def run_demo(args: argparse.Namespace) -> None:
     os.makedirs(args.out, exist_ok=True)
     paths = {
         name: os.path.join(args.out, name)
-        for name in ("graph.svg", "decision_boundary.png", "model.json")
+        for name in ("graph.svg", "steps.html", "decision_boundary.png", "model.json")
     }
     for path in paths.values():
         _check_writable(f"--out {args.out}:", path)
@@ -220,6 +244,9 @@ def run_demo(args: argparse.Namespace) -> None:
 
     render_svg(loss, paths["graph.svg"], rankdir="TB")
     print(f"2. wrote {paths['graph.svg']} ({len(topological_order(loss))} values)")
+    step_through(loss).save(paths["steps.html"])
+    print(f"   wrote {paths['steps.html']}: step through the backward pass in a browser")
+    print(f"   one gradient as the chain rule: {explain(loss, params['w11'])}")
 
     settings = DEMO_TRAINING
     X, y = make_moons(**DEMO_DATA)
@@ -407,12 +434,37 @@ def _plot(model, X, y, loss: str, path: str, title: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with `argv` (default: sys.argv[1:]); return the exit status."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # a bare `scalargrad`: what it can do, as an error (like a missing command)
+        sys.stderr.write(parser.format_help())
+        return 2
     args = parser.parse_args(argv)
     try:
         args.handler(args)
     except (ValueError, OSError, RuntimeError, ImportError) as error:
         parser.error(str(error) or type(error).__name__)
     return 0
+
+
+def version() -> str:
+    """The installed scalargrad's version; from a source checkout, its pyproject.toml's."""
+    import autograd
+
+    if getattr(autograd, "__version__", None):
+        return autograd.__version__
+    from importlib import metadata
+
+    try:
+        return metadata.version("scalargrad")
+    except metadata.PackageNotFoundError:
+        pass
+    pyproject = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pyproject.toml")
+    try:
+        with open(pyproject, encoding="utf-8") as file:
+            found = re.search(r'^version\s*=\s*"([^"]+)"', file.read(), re.MULTILINE)
+    except OSError:
+        found = None
+    return found.group(1) if found else "unknown"
 
 
 def _positive_float(text: str) -> float:
