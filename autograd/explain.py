@@ -213,9 +213,8 @@ class Explanation:
 def _chain_factors(edges: tuple) -> list[tuple[Value, Value, float]]:
     """One path's chain-rule factors (upper, lower, value), top down, for the text.
 
-    The path is cut at its labelled nodes (as a learner names h1 and y), or at every node if
-    none is labelled; but never where the factor so far is 1, so the 1s from sums merge into
-    the next factor.
+    The path is cut at its labelled nodes (as a learner names h1 and y); a path without any is
+    cut at every node where the factor so far is not 1, so the 1s from sums merge into the next.
     """
     if not edges:
         return []
@@ -226,7 +225,7 @@ def _chain_factors(edges: tuple) -> list[tuple[Value, Value, float]]:
     for index, (child, parent, local) in enumerate(edges):
         value = contribution(child, value, local)
         last = index == len(edges) - 1
-        if last or (value != 1.0 and (parent.label or not labelled)):
+        if last or (parent.label if labelled else value != 1.0):
             factors.append((upper, parent, value))
             upper, value = parent, 1.0
     return factors

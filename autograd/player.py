@@ -246,6 +246,7 @@ _STYLE = """
 .sg-player .sg-caption{white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;
  font-size:14px;line-height:1.45;margin:8px 0;padding:6px 8px;background:#f6f8fa;
  border-left:4px solid #e8590c;min-height:4.4em}
+.sg-player .sg-caption::first-line{font-weight:bold}
 .sg-player .sg-picture{overflow-x:auto}
 .sg-player g.node.sg-known polygon{fill:#ebfbee}
 .sg-player g.node.sg-receiving polygon,.sg-player g.node.sg-receiving ellipse{fill:#d0ebff;
