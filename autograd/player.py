@@ -67,10 +67,15 @@ class Player:
 
     def grads(self, frame: int) -> dict[Value, float]:
         """The gradients known after `frame` (frame 0: none; the last: those of backward())."""
-        known = {self.output: 1.0} if frame > 0 else {}
-        for shown in self.frames[1 : frame + 1]:
-            known.update((step.parent, step.accumulated) for step in shown.steps)
+        known = {}
+        for number in range(1, frame + 1):
+            known.update(self._new_grads(number))
         return known
+
+    def _new_grads(self, number: int) -> list[tuple[Value, float]]:
+        """The grads frame `number` sets, in order: the output's own 1 first, at frame 1."""
+        seed = [(self.output, 1.0)] if number == 1 else []
+        return seed + [(step.parent, step.accumulated) for step in self.frames[number].steps]
 
     # --- captions ------------------------------------------------------------------------------
 
@@ -111,49 +116,43 @@ class Player:
     # --- HTML ----------------------------------------------------------------------------------
 
     @cached_property
-    def _svg(self) -> ET.Element:
-        """The graph's picture, laid out once, its nodes, edges and grad texts tagged for CSS/JS."""
-        return _picture(self.output, self._names)
+    def _picture(self) -> str:
+        """The graph's SVG, laid out once, showing the last frame's grads (for pages without JS)."""
+        svg = _tagged_picture(self.output, self._names)
+        final = self.grads(len(self) - 1)
+        nodes = list(self._names)
+        for text in svg.iter(f"{{{SVG}}}text"):
+            index = text.get("data-grad")
+            if index is not None:
+                grad = final.get(nodes[int(index)])
+                text.text = f"grad {NO_GRAD if grad is None else _number(grad)}"
+        return ET.tostring(svg, encoding="unicode")
 
     def _repr_html_(self) -> str:
         """A self-contained HTML fragment: picture, controls, captions; no network, no kernel."""
-        uid = f"sg-player-{secrets.token_hex(6)}"
-        last = len(self.frames) - 1
-        svg = self._svg
-        final = {index: _number(grad) for index, grad in self._indexed(self.grads(last))}
-        for text in svg.iter(f"{{{SVG}}}text"):
-            index = text.get("data-grad")
-            if index is not None:  # without scripts the picture shows the last frame
-                text.text = f"grad {final.get(int(index), NO_GRAD)}"
-        picture = ET.tostring(svg, encoding="unicode")
+        uid = f"sg-player-{secrets.token_hex(6)}"  # the script finds its own player by this id
+        index = {node: number for number, node in enumerate(self._names)}
         frames = [
             {
-                "node": self._index[frame.node] if frame.node is not None else None,
-                "parents": sorted({self._index[step.parent] for step in frame.steps}),
-                "grads": [[self._index[s.parent], _number(s.accumulated)] for s in frame.steps],
+                "node": None if frame.node is None else index[frame.node],
+                "parents": sorted({index[step.parent] for step in frame.steps}),
+                "grads": [[index[node], _number(grad)] for node, grad in self._new_grads(number)]
+                if number
+                else [],
                 "caption": frame.caption,
             }
-            for frame in self.frames
+            for number, frame in enumerate(self.frames)
         ]
-        if len(frames) > 1:
-            frames[1]["grads"].insert(0, [self._index[self.output], _number(1.0)])
         data = json.dumps({"frames": frames, "empty": NO_GRAD}, separators=(",", ":"))
         return _TEMPLATE.format(
             uid=uid,
-            last=last,
+            last=len(self) - 1,
             caption=html.escape(self.frames[-1].caption),
-            picture=picture,
-            data=data.replace("</", "<\\/"),
+            picture=self._picture,
+            data=data.replace("</", "<\\/"),  # no "</script>" inside the script
             style=_STYLE,
             script=_SCRIPT.replace("UID", uid),
         )
-
-    @cached_property
-    def _index(self) -> dict[Value, int]:
-        return {node: index for index, node in enumerate(self._names)}
-
-    def _indexed(self, grads: dict[Value, float]):
-        return ((self._index[node], grad) for node, grad in grads.items())
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the player as a standalone HTML page (atomically); return its path."""
@@ -175,13 +174,13 @@ def _number(x: float) -> str:
     return format(x, ".4g")
 
 
-def _picture(output: Value, names: dict[Value, str]) -> ET.Element:
+def _tagged_picture(output: Value, names: dict[Value, str]) -> ET.Element:
     """The picture of the graph as an SVG element whose parts carry `data-*` indices.
 
     Value i (in `names`' order, the topological order) gets `data-v="i"`, its op node
     `data-op="i"`, an edge into either `data-to="i"`, and its grad text `data-grad="i"`.
     """
-    # NOTE: the one place that knows how autograd.draw names things: Value i of
+    # The one place that knows how autograd.draw names things: Value i of
     # topological_order is DOT node `v{i}`, its op node `v{i}_op`, and Graphviz puts each DOT
     # name in the SVG group's <title>.
     from autograd.draw import svg_from_dot, to_dot
@@ -198,7 +197,8 @@ def _picture(output: Value, names: dict[Value, str]) -> ET.Element:
         index = int(target.group(1))
         if group.get("class") == "edge":
             group.set("data-to", str(index))
-            title.text = " → ".join(names[nodes[int(n[1:].split("_")[0])]] for n in dot_names)
+            ends = (names[nodes[int(re.match(r"v(\d+)", n).group(1))]] for n in dot_names)
+            title.text = " → ".join(dict.fromkeys(ends))  # an op's edge to its result: one name
             continue
         group.set("data-op" if target.group(2) else "data-v", str(index))
         title.text = names[nodes[index]]

@@ -8,9 +8,11 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+from hypothesis import given, settings
+
 from autograd import Value, step_through, topological_order
 from nn.seed_example import START, build_graph, forward, hand_gradients
-from tests.helpers import all_grads
+from tests.helpers import all_grads, build_program, graph_programs
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -165,3 +167,19 @@ def test_player_save_writes_a_standalone_page(tmp_path):
     assert returned == path
     assert text.startswith("<!DOCTYPE html>") and 'data-role="player"' in text
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left
+
+
+@settings(max_examples=60, deadline=None)
+@given(graph_programs())
+def test_player_random_graphs_last_frame_is_backward(program):
+    _, output = build_program(program)
+    before = all_grads(output)
+    player = step_through(output)
+    assert all_grads(output) == before
+    assert len(player) == 1 + sum(1 for node in topological_order(output) if node.parents)
+    final = player.grads(len(player) - 1)
+    output.backward()
+    expected = {node: node.grad for node in topological_order(output)}
+    assert final.keys() == expected.keys()
+    for node, value in expected.items():
+        assert final[node] == value or (math.isnan(final[node]) and math.isnan(value)), node

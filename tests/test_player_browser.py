@@ -9,7 +9,7 @@ import pytest
 
 from autograd import Value, step_through, topological_order
 from nn.seed_example import build_graph
-from tests.helpers import browser
+from tests.helpers import browser, require
 
 PLAYER = '[data-role="player"]'
 
@@ -136,3 +136,25 @@ def test_browser_without_scripts_shows_the_last_frame(chromium, tmp_path):
     assert "—" not in shown_grads(page).values()
     width = page.eval_on_selector(f"{PLAYER} svg", "s => s.getBoundingClientRect().width")
     assert width <= 900  # fits the column
+
+
+def test_browser_player_plays_in_a_notebook_exported_to_html(chromium, tmp_path):
+    nbconvert, nbformat = require("nbconvert"), require("nbformat")
+    x = Value(0.5, label="x")
+    player = step_through((x * x + x).tanh())
+    cell = nbformat.v4.new_code_cell("step_through(y)")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "execute_result", {"text/html": player._repr_html_(), "text/plain": repr(player)}
+        )
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    exported, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    path = tmp_path / "notebook.html"
+    path.write_text(exported, encoding="utf-8")
+    page = chromium.new_context(viewport={"width": 900, "height": 700}).new_page()
+    page.goto(path.as_uri(), wait_until="domcontentloaded")  # the template's CDN links may hang
+    page.wait_for_function("document.querySelector('[data-role=player]').dataset.frame === '0'")
+    page.click('button[data-step="last"]')
+    assert frame_of(page) == len(player) - 1
+    assert caption_of(page) == player.frames[-1].caption
