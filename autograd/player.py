@@ -267,30 +267,38 @@ var slider=root.querySelector('input[type="range"]');
 var caption=root.querySelector('[data-role="caption"]');
 var counter=root.querySelector('[data-role="counter"]');
 var picture=root.querySelector(".sg-picture");
-var gradTexts=root.querySelectorAll("text[data-grad]");
-function mark(selector,name){root.querySelectorAll(selector).forEach(function(e){
- e.classList.add(name);});}
+// Each Value's parts by index, looked up once: its box, grad text, op node and edges into both.
+var parts={};
+function partsOf(i){return parts[i]||(parts[i]={box:null,grad:null,drawn:[]});}
+root.querySelectorAll("g[data-v],g[data-op],g.edge[data-to]").forEach(function(g){
+ var v=g.getAttribute("data-v"),p=partsOf(v!==null?v:g.getAttribute("data-op")||
+  g.getAttribute("data-to"));
+ if(v!==null){p.box=g;p.grad=g.querySelector("text[data-grad]");}
+ p.drawn.push(g);});
+var marked=[];
+function mark(elements,name){elements.forEach(function(e){e.classList.add(name);
+ marked.push(e);});}
 // Scroll the 1:1 picture so that the frame's nodes (the step's node and its parents) are in view.
-function centre(selector){
+function centre(elements){
  var left=Infinity,right=-Infinity,view=picture.getBoundingClientRect();
- root.querySelectorAll(selector).forEach(function(e){var box=e.getBoundingClientRect();
+ elements.forEach(function(e){var box=e.getBoundingClientRect();
   left=Math.min(left,box.left);right=Math.max(right,box.right);});
  if(left<right)picture.scrollLeft+=(left+right)/2-(view.left+view.right)/2;}
 function show(k){
  k=Math.max(0,Math.min(last,k));current=k;
  var grads={};
  for(var i=1;i<=k;i++){frames[i].grads.forEach(function(g){grads[g[0]]=g[1];});}
- gradTexts.forEach(function(t){var g=grads[t.getAttribute("data-grad")];
-  t.textContent="grad "+(g===undefined?data.empty:g);});
- root.querySelectorAll(".sg-known,.sg-current,.sg-receiving").forEach(function(e){
-  e.classList.remove("sg-known","sg-current","sg-receiving");});
- Object.keys(grads).forEach(function(i){mark('g[data-v="'+i+'"]',"sg-known");});
+ marked.forEach(function(e){e.classList.remove("sg-known","sg-current","sg-receiving");});
+ marked=[];
+ Object.keys(parts).forEach(function(i){var p=parts[i],g=grads[i];
+  if(p.grad)p.grad.textContent="grad "+(g===undefined?data.empty:g);
+  if(g!==undefined&&p.box)mark([p.box],"sg-known");});
  var frame=frames[k];
  if(frame.node!==null){
-  frame.parents.forEach(function(i){mark('g[data-v="'+i+'"]',"sg-receiving");});
-  var n=frame.node;
-  mark('g[data-v="'+n+'"],g[data-op="'+n+'"],g.edge[data-to="'+n+'"]',"sg-current");
-  if(picture.classList.contains("sg-actual"))centre(".sg-current,.sg-receiving");
+  var receiving=frame.parents.map(function(i){return partsOf(i).box;}).filter(Boolean);
+  mark(receiving,"sg-receiving");
+  mark(partsOf(frame.node).drawn,"sg-current");
+  if(picture.classList.contains("sg-actual"))centre(receiving.concat(partsOf(frame.node).drawn));
  }
  caption.textContent=frame.caption;
  slider.value=String(k);
