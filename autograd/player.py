@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autograd.engine import topological_order
 from autograd.explain import names_for, reference
-from autograd.files import atomic_write
+from autograd.files import atomic_write, positive_int
 from autograd.steps import Step, backward_steps
 from autograd.value import Value
 
@@ -38,10 +38,11 @@ class Frame:
 class Player:
     """The backward pass of `output`, frame by frame; shows itself in Jupyter as an HTML player."""
 
-    def __init__(self, output: Value):
+    def __init__(self, output: Value, max_nodes: int = 2000):
         if not isinstance(output, Value):
             raise TypeError(f"step_through output must be a Value, got {type(output).__name__}")
         self.output = output
+        self.max_nodes = positive_int(max_nodes, "max_nodes")
         self._names = names_for(topological_order(output))
         steps = backward_steps(output)
         groups: list[list[Step]] = []
@@ -118,7 +119,7 @@ class Player:
     @cached_property
     def _picture(self) -> str:
         """The graph's SVG, laid out once, showing the last frame's grads (for pages without JS)."""
-        svg = _tagged_picture(self.output, self._names)
+        svg = _tagged_picture(self.output, self._names, self.max_nodes)
         final = self.grads(len(self) - 1)
         nodes = list(self._names)
         for text in svg.iter(f"{{{SVG}}}text"):
@@ -165,16 +166,20 @@ class Player:
         return atomic_write(path, page)
 
 
-def step_through(output: Value) -> Player:
-    """A player of `output`'s backward pass: frame 0 after the forward pass, then one per node."""
-    return Player(output)
+def step_through(output: Value, max_nodes: int = 2000) -> Player:
+    """A player of `output`'s backward pass: frame 0 after the forward pass, then one per node.
+
+    Its picture, drawn when first shown or saved, refuses graphs of more than `max_nodes`
+    Values (as `to_dot` does: their layout is slow).
+    """
+    return Player(output, max_nodes)
 
 
 def _number(x: float) -> str:
     return format(x, ".4g")
 
 
-def _tagged_picture(output: Value, names: dict[Value, str]) -> ET.Element:
+def _tagged_picture(output: Value, names: dict[Value, str], max_nodes: int) -> ET.Element:
     """The picture of the graph as an SVG element whose parts carry `data-*` indices.
 
     Value i (in `names`' order, the topological order) gets `data-v="i"`, its op node
@@ -185,7 +190,7 @@ def _tagged_picture(output: Value, names: dict[Value, str]) -> ET.Element:
     # name in the SVG group's <title>.
     from autograd.draw import svg_from_dot, to_dot
 
-    svg = ET.fromstring(svg_from_dot(to_dot(output, max_nodes=max(2000, len(names)))))
+    svg = ET.fromstring(svg_from_dot(to_dot(output, max_nodes=max_nodes)))
     nodes = list(names)
     for group in svg.iter(f"{{{SVG}}}g"):
         title = group.find(f"{{{SVG}}}title")

@@ -177,7 +177,8 @@ def run_graph(args: argparse.Namespace) -> None:
     if explanation is not None:
         print(explanation)
     if args.html is not None:
-        print(f"wrote {step_through(root).save(args.html)} (the backward pass, step by step)")
+        player = step_through(root, max_nodes=args.max_nodes)
+        print(f"wrote {player.save(args.html)} (the backward pass, step by step)")
 
 
 def run_train(args: argparse.Namespace) -> None:

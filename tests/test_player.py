@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import given, settings
 
 from autograd import Value, step_through, topological_order
@@ -183,3 +184,13 @@ def test_player_random_graphs_last_frame_is_backward(program):
     assert final.keys() == expected.keys()
     for node, value in expected.items():
         assert final[node] == value or (math.isnan(final[node]) and math.isnan(value)), node
+
+
+def test_player_picture_refuses_more_than_max_nodes_before_layout(tmp_path):
+    x = Value(1.0, label="x")
+    output = (x * 2 + 1).tanh()  # 4 Values: x, 2*x, 2*x + 1, its tanh (constants are no nodes)
+    player = step_through(output, max_nodes=3)
+    assert len(player) == 4  # the frames need no picture
+    with pytest.raises(ValueError, match="max_nodes=3"):
+        player.save(tmp_path / "p.html")
+    assert list(tmp_path.iterdir()) == []
