@@ -180,36 +180,38 @@ def _number(x: float) -> str:
 
 
 def _tagged_picture(output: Value, names: dict[Value, str], max_nodes: int) -> ET.Element:
-    """The picture of the graph as an SVG element whose parts carry `data-*` indices.
+    """The picture of the graph as an SVG element whose parts carry `data-*` numbers.
 
-    Value i (in `names`' order, the topological order) gets `data-v="i"`, its op node
-    `data-op="i"`, an edge into either `data-to="i"`, and its grad text `data-grad="i"`.
+    Value i of `names` (in its order) gets `data-v="i"`, its op node `data-op="i"`, an edge
+    into either `data-to="i"`, and its grad text `data-grad="i"`.
     """
-    # The one place that knows how autograd.draw names things: Value i of
-    # topological_order is DOT node `v{i}`, its op node `v{i}_op`, and Graphviz puts each DOT
-    # name in the SVG group's <title>.
+    # The one place that knows how autograd.draw names things: the i-th Value of its order is
+    # DOT node `v{i}`, the op that made it `v{i}_op`; Graphviz puts each DOT name in its SVG
+    # group's <title>, an edge's as "tail->head".
     from autograd.draw import svg_from_dot, to_dot
 
+    drawn = topological_order(output)
+    index = {node: number for number, node in enumerate(names)}
+    titles = list(names.values())
     svg = ET.fromstring(svg_from_dot(to_dot(output, max_nodes=max_nodes)))
-    nodes = list(names)
     for group in svg.iter(f"{{{SVG}}}g"):
-        title = group.find(f"{{{SVG}}}title")
         group.attrib.pop("id", None)  # several players on one page must not share ids
+        title = group.find(f"{{{SVG}}}title")
         if title is None or group.get("class") not in ("node", "edge"):
             continue
-        dot_names = title.text.split("->")
-        target = re.fullmatch(r"v(\d+)(_op)?", dot_names[-1])
-        index = int(target.group(1))
+        ends = [re.fullmatch(r"v(\d+)(_op)?", name) for name in title.text.split("->")]
+        numbers = [index[drawn[int(end.group(1))]] for end in ends]
+        # A tooltip: the Value's name, an edge's "tail → head" (an op's edge to its result: one)
+        title.text = " → ".join(titles[number] for number in dict.fromkeys(numbers))
         if group.get("class") == "edge":
-            group.set("data-to", str(index))
-            ends = (names[nodes[int(re.match(r"v(\d+)", n).group(1))]] for n in dot_names)
-            title.text = " → ".join(dict.fromkeys(ends))  # an op's edge to its result: one name
-            continue
-        group.set("data-op" if target.group(2) else "data-v", str(index))
-        title.text = names[nodes[index]]
-        for text in group.iter(f"{{{SVG}}}text"):
-            if not target.group(2) and (text.text or "").startswith("grad "):
-                text.set("data-grad", str(index))
+            group.set("data-to", str(numbers[-1]))
+        elif ends[0].group(2):
+            group.set("data-op", str(numbers[0]))
+        else:
+            group.set("data-v", str(numbers[0]))
+            for text in group.iter(f"{{{SVG}}}text"):
+                if (text.text or "").startswith("grad "):
+                    text.set("data-grad", str(numbers[0]))
     natural_width = svg.get("width", "")
     for attribute in ("width", "height"):
         svg.attrib.pop(attribute, None)
@@ -253,12 +255,12 @@ _STYLE = """
  border-left:4px solid #e8590c;min-height:4.4em}
 .sg-player .sg-caption::first-line{font-weight:bold}
 .sg-player .sg-picture{overflow-x:auto}
-.sg-player g.node.sg-known polygon{fill:#ebfbee}
-.sg-player g.node.sg-receiving polygon,.sg-player g.node.sg-receiving ellipse{fill:#d0ebff;
- stroke:#1971c2;stroke-width:2.5px}
+.sg-player g.node.sg-known polygon,.sg-player g.node.sg-known path{fill:#ebfbee}
+.sg-player g.node.sg-receiving polygon,.sg-player g.node.sg-receiving path,
+.sg-player g.node.sg-receiving ellipse{fill:#d0ebff;stroke:#1971c2;stroke-width:2.5px}
 .sg-player g.node.sg-receiving text[data-grad]{font-weight:bold;fill:#1864ab}
-.sg-player g.node.sg-current polygon,.sg-player g.node.sg-current ellipse{fill:#ffe8cc;
- stroke:#e8590c;stroke-width:3.5px}
+.sg-player g.node.sg-current polygon,.sg-player g.node.sg-current path,
+.sg-player g.node.sg-current ellipse{fill:#ffe8cc;stroke:#e8590c;stroke-width:3.5px}
 .sg-player g.edge.sg-current path{stroke:#e8590c;stroke-width:3.5px}
 .sg-player g.edge.sg-current polygon{stroke:#e8590c;fill:#e8590c}
 """
