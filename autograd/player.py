@@ -187,15 +187,19 @@ def _tagged_picture(output: Value, names: dict[Value, str], max_nodes: int) -> E
     """
     # The one place that knows how autograd.draw names things: the i-th Value of its order is
     # DOT node `v{i}`, the op that made it `v{i}_op`; Graphviz puts each DOT name in its SVG
-    # group's <title>, an edge's as "tail->head".
-    from autograd.draw import svg_from_dot, to_dot
+    # group's <title>, an edge's as "tail->head". Its order is `drawing_order` where draw has
+    # one (the pictures rewrite), else the topological order.
+    from autograd import draw
 
-    drawn = topological_order(output)
+    drawn = getattr(draw, "drawing_order", topological_order)(output)
     index = {node: number for number, node in enumerate(names)}
     titles = list(names.values())
-    svg = ET.fromstring(svg_from_dot(to_dot(output, max_nodes=max_nodes)))
+    svg = ET.fromstring(draw.svg_from_dot(draw.to_dot(output, max_nodes=max_nodes)))
     for group in svg.iter(f"{{{SVG}}}g"):
         group.attrib.pop("id", None)  # several players on one page must not share ids
+        if group.get("class") == "graph":  # its caption speaks of .grad, not of the player's
+            for caption in group.findall(f"{{{SVG}}}text"):
+                group.remove(caption)
         title = group.find(f"{{{SVG}}}title")
         if title is None or group.get("class") not in ("node", "edge"):
             continue
@@ -255,12 +259,13 @@ _STYLE = """
  border-left:4px solid #e8590c;min-height:4.4em}
 .sg-player .sg-caption::first-line{font-weight:bold}
 .sg-player .sg-picture{overflow-x:auto}
-.sg-player g.node.sg-known polygon,.sg-player g.node.sg-known path{fill:#ebfbee}
-.sg-player g.node.sg-receiving polygon,.sg-player g.node.sg-receiving path,
-.sg-player g.node.sg-receiving ellipse{fill:#d0ebff;stroke:#1971c2;stroke-width:2.5px}
+.sg-player g.node[data-v] :is(polygon,path):first-of-type{fill:#fff}
+.sg-player g.node.sg-known :is(polygon,path):first-of-type{fill:#ebfbee}
+.sg-player g.node.sg-receiving :is(polygon,path):first-of-type{fill:#d0ebff}
+.sg-player g.node.sg-receiving :is(polygon,path,ellipse){stroke:#1971c2;stroke-width:2.5px}
 .sg-player g.node.sg-receiving text[data-grad]{font-weight:bold;fill:#1864ab}
-.sg-player g.node.sg-current polygon,.sg-player g.node.sg-current path,
-.sg-player g.node.sg-current ellipse{fill:#ffe8cc;stroke:#e8590c;stroke-width:3.5px}
+.sg-player g.node.sg-current :is(polygon,path,ellipse):first-of-type{fill:#ffe8cc}
+.sg-player g.node.sg-current :is(polygon,path,ellipse){stroke:#e8590c;stroke-width:3.5px}
 .sg-player g.edge.sg-current path{stroke:#e8590c;stroke-width:3.5px}
 .sg-player g.edge.sg-current polygon{stroke:#e8590c;fill:#e8590c}
 """
