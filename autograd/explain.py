@@ -129,19 +129,24 @@ class Explanation:
         for node in topological_order(self.output):
             if any(parent in reaches for parent in node.parents):
                 reaches.add(node)
-        # Each entry: a node and the edges (child, node, local) walked down to it from `output`.
-        stack: list[tuple[Value, tuple]] = [(self.output, ())]
+        # Each entry: a node and the way down to it from `output`, as a linked list of edges
+        # ((child, node, local), rest): shared tails keep a long chain linear, not quadratic.
+        stack: list[tuple[Value, tuple | None]] = [(self.output, None)]
         while stack:
-            node, edges = stack.pop()
+            node, way = stack.pop()
             if node is self.wrt:
-                self._add_path(edges)
+                edges = []
+                while way is not None:
+                    edge, way = way
+                    edges.append(edge)
+                self._add_path(edges[::-1])
                 continue
             below = list(zip(node.parents, node.local_grads, strict=True))
             for parent, local in reversed(below):  # popped in argument order
                 if parent in reaches:
-                    stack.append((parent, (*edges, (node, parent, local))))
+                    stack.append((parent, ((node, parent, local), way)))
 
-    def _add_path(self, edges: tuple) -> None:
+    def _add_path(self, edges: list) -> None:
         self.paths.append((self.wrt, *reversed([child for child, _, _ in edges])))
         term = 1.0
         for child, _, local in edges:
@@ -210,7 +215,7 @@ class Explanation:
         return self._repr_latex_()
 
 
-def _chain_factors(edges: tuple) -> list[tuple[Value, Value, float]]:
+def _chain_factors(edges: list) -> list[tuple[Value, Value, float]]:
     """One path's chain-rule factors (upper, lower, value), top down, for the text.
 
     The path is cut at its labelled nodes (as a learner names h1 and y); a path without any is

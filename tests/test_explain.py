@@ -127,3 +127,12 @@ def test_explain_random_graphs_sum_over_paths_is_grad(program):
         scale = math.fsum(abs(term) for term in explanation.terms)
         assert abs(explanation.total - expected) <= 1e-12 * scale + 1e-300
         assert ("does not depend on" in str(explanation)) == (count == 0)
+
+
+def test_explain_long_chain_needs_no_recursion():
+    x = Value(0.5, label="x")
+    node = x
+    for _ in range(100_000):  # d/dx of x + 100000 (each step adds 1 and passes a 1 down)
+        node = node + 1.0
+    explanation = explain(node, x)
+    assert len(explanation.paths[0]) == 100_001 and explanation.total == 1.0
