@@ -4,13 +4,18 @@ from autograd.check import gradcheck
 from autograd.compiler import compile
 from autograd.draw import draw_dot, render_svg, to_dot
 from autograd.engine import grad, topological_order
+from autograd.explain import explain
 from autograd.mode import is_grad_enabled, no_grad, scope, set_grad_enabled
+from autograd.player import step_through
+from autograd.steps import backward_steps
 from autograd.value import Value
 
 __all__ = [
     "Value",
+    "backward_steps",
     "compile",
     "draw_dot",
+    "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",
@@ -18,6 +23,7 @@ __all__ = [
     "render_svg",
     "scope",
     "set_grad_enabled",
+    "step_through",
     "to_dot",
     "topological_order",
 ]

@@ -10,6 +10,7 @@ import argparse
 import csv
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog=PROG, description="scalargrad: a scalar reverse-mode autodiff engine."
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_demo_parser(commands)
     add_train_parser(commands)
@@ -171,6 +173,16 @@ def add_graph_parser(commands) -> None:
         metavar="N",
         help="refuse graphs with more than N values (2000)",
     )
+    graph.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="also write the step-by-step player of the backward pass",
+    )
+    graph.add_argument(
+        "--explain",
+        metavar="NAME",
+        help="print dROOT/dNAME as a sum over paths of products of local derivatives",
+    )
     graph.set_defaults(handler=run_graph)
 
 
@@ -206,10 +218,15 @@ def expression_first(arguments: list[str], command: ArgumentParser) -> list[str]
 
 def run_graph(args: argparse.Namespace) -> None:
     """`scalargrad graph`: parse, build, backward, render; print the value and gradients."""
-    from autograd import render_svg, topological_order
+    from autograd import explain, render_svg, step_through, topological_order
     from autograd.expression import build_graph, parse_assignments
 
     variables = parse_assignments(args.set)
+    if args.explain is not None and args.explain not in variables:
+        known = ", ".join(sorted(variables)) or "none set"
+        raise ValueError(f"--explain {args.explain}: not an input; the inputs are {known}")
+    if args.html is not None:
+        _check_writable("--html", args.html)
     root = build_graph(args.expression, variables)
     order = topological_order(root)
     if len(order) > args.max_nodes:
@@ -217,16 +234,24 @@ def run_graph(args: argparse.Namespace) -> None:
             f"the graph has {len(order)} values, more than --max-nodes {args.max_nodes}; pass a "
             "larger --max-nodes to draw it anyway (layout of big graphs is slow)"
         )
-    root.backward()
-    path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
     leaves = sorted(
         (node for node in order if not node.op and node.label in variables),
         key=lambda leaf: leaf.label,
     )
+    explanation = None
+    if args.explain is not None:  # before the (slow) layout, so that too many paths fail fast
+        explanation = explain(root, next(leaf for leaf in leaves if leaf.label == args.explain))
+    root.backward()
+    path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
     print(f"{root.label} = {root.data:.6g}")
     for leaf in leaves:
         print(f"  d/d{leaf.label} = {leaf.grad:.6g}")
     print(f"wrote {path} ({len(order)} value{'' if len(order) == 1 else 's'})")
+    if explanation is not None:
+        print(explanation)
+    if args.html is not None:
+        player = step_through(root, max_nodes=args.max_nodes)
+        print(f"wrote {player.save(args.html)} (the backward pass, step by step)")
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -286,17 +311,22 @@ def check_outputs(args: argparse.Namespace, X: list) -> None:
 
 def run_demo(args: argparse.Namespace) -> None:
     """`scalargrad demo`: backprop checked by hand, its graph, then an MLP trained on moons."""
-    from autograd import render_svg, topological_order
+    from autograd import explain, render_svg, step_through, topological_order
     from nn import MLP
     from nn.data import make_moons
     from nn.optim import Adam
 
     started = time.perf_counter()
-    paths = _demo_paths(args.out, ("graph.svg", "decision_boundary.png", "model.json"))
+    paths = _demo_paths(
+        args.out, ("graph.svg", "steps.html", "decision_boundary.png", "model.json")
+    )
     print("1. Backprop on the 2-2-1 network h = W1 x + b1, y = w3 . h + b3, L = (y - t)**2 / 2")
-    loss = check_backprop_by_hand()
+    params, loss = check_backprop_by_hand()
     render_svg(loss, paths["graph.svg"], rankdir="TB")
     print(f"2. wrote {paths['graph.svg']} ({len(topological_order(loss))} values)")
+    step_through(loss).save(paths["steps.html"])
+    print(f"   wrote {paths['steps.html']}: step through the backward pass in a browser")
+    print(f"   one gradient as the chain rule: {explain(loss, params['w11'])}")
 
     settings = DEMO_TRAINING
     X, y = make_moons(**DEMO_DATA)
@@ -329,7 +359,7 @@ def _demo_paths(out: str, names: Sequence[str]) -> dict[str, str]:
 
 
 def check_backprop_by_hand():
-    """Print the seed network's gradients beside the hand-derived ones; return its loss Value.
+    """Print the seed network's gradients beside the hand-derived ones; return (params, loss).
 
     RuntimeError if any differs (beyond rounding).
     """
@@ -351,7 +381,7 @@ def check_backprop_by_hand():
         )
     if wrong:
         raise RuntimeError(f"backward disagrees with the hand-derived gradients of {wrong}")
-    return loss
+    return params, loss
 
 
 def load_data(source: str, seed: int) -> tuple[list[list[float]], list]:
@@ -555,6 +585,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with `argv` (default: sys.argv[1:]); return the exit status."""
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments:  # a bare `scalargrad`: what it can do, as an error (like a missing command)
+        sys.stderr.write(parser.format_help())
+        return 2
     if arguments[:1] == ["graph"]:
         arguments[1:] = expression_first(arguments[1:], parser.subcommands["graph"])
     args = parser.parse_args(arguments)
@@ -563,6 +596,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError, ImportError) as error:
         parser.error(str(error) or type(error).__name__)
     return 0
+
+
+def version() -> str:
+    """The installed scalargrad's version; from a source checkout, its pyproject.toml's."""
+    import autograd
+
+    if getattr(autograd, "__version__", None):
+        return autograd.__version__
+    from importlib import metadata
+
+    try:
+        return metadata.version("scalargrad")
+    except metadata.PackageNotFoundError:
+        pass
+    pyproject = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pyproject.toml")
+    try:
+        with open(pyproject, encoding="utf-8") as file:
+            found = re.search(r'^version\s*=\s*"([^"]+)"', file.read(), re.MULTILINE)
+    except OSError:
+        found = None
+    return found.group(1) if found else "unknown"
 
 
 def _positive_float(text: str) -> float:

@@ -69,6 +69,104 @@ def require(module: str):
 
     import pytest
 
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if in_ci():
         return importlib.import_module(module)
     return pytest.importorskip(module)
+
+
+def graph_programs():
+    """A hypothesis strategy: (leaf values, steps) for `build_program`, with reuse and constants."""
+    from hypothesis import strategies as st
+
+    # Leaves in [-1, 1] keep ten steps of squaring and doubling below overflow (at most 2**512).
+    leaf = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False)
+
+    @st.composite
+    def programs(draw):
+        leaves = draw(st.lists(leaf, min_size=1, max_size=4))
+        steps = []
+        for _ in range(draw(st.integers(1, 10))):
+            available = len(leaves) + len(steps)
+            op = draw(st.sampled_from(sorted(GRAPH_STEPS)))
+            steps.append((op, [draw(st.integers(0, available - 1)) for _ in range(2)]))
+        return leaves, steps
+
+    return programs()
+
+
+# Binary steps over two earlier nodes (the same node twice is reuse, as in a * a); the unary
+# ones ignore their second operand, and the `_const` ones bring a constant into the graph.
+GRAPH_STEPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "tanh": lambda a, b: a.tanh(),
+    "relu": lambda a, b: a.relu(),
+    "mul_const": lambda a, b: 1.5 * a,
+    "pow_const": lambda a, b: a**2,
+    "add_const": lambda a, b: a + 0.25,
+}
+
+
+def build_program(program):
+    """(leaves, output) for a `graph_programs` example; the output is the last step's node."""
+    from autograd import Value
+
+    values, steps = program
+    nodes = [Value(x, label=f"x{i}") for i, x in enumerate(values)]
+    leaves = list(nodes)
+    for op, (a, b) in steps:
+        nodes.append(GRAPH_STEPS[op](nodes[a], nodes[b]))
+    return leaves, nodes[-1]
+
+
+def all_grads(output) -> dict:
+    """Every node's .grad below `output`, to check that something left them alone."""
+    from autograd import topological_order
+
+    return {node: node.grad for node in topological_order(output)}
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def browser():
+    """A headless Chromium driven by playwright (a context manager); skips where there is none.
+
+    Outside CI a missing playwright or Chromium skips the test with the reason; in CI, where
+    `.ci/run` installs Chromium, it fails.
+    """
+    import pytest
+
+    sync_api = require("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if in_ci():
+            pytest.fail(
+                f"no Chromium at {CHROMIUM}: .ci/run installs it (apt-get install chromium)"
+            )
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def launched():
+        with sync_api.sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+
+    return launched()

@@ -98,7 +98,6 @@ def test_graph_in_process_hostile_input_is_one_line_exit_2(tmp_path, capsys, exp
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ([], "required: COMMAND"),
         (["bogus"], "invalid choice: 'bogus'"),
         (["graph"], "required: EXPR"),
         (["graph", "x", "--set", "x"], "--set expects NAME=NUMBER"),
