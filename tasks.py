@@ -6,8 +6,10 @@ extras the job needs, and runs the job there. Works the same on Linux, macOS and
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -15,28 +17,75 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
 PYTHON = BIN / ("python.exe" if sys.platform == "win32" else "python")
+PYPROJECT = ROOT / "pyproject.toml"
+# On Linux, PyPI's torch is the CUDA build (with its nvidia packages, ~5 GB in .venv); PyTorch's
+# own index serves a CPU-only build, which is all the tests need. Other platforms' PyPI wheels
+# are CPU builds already.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def call(*command: str | Path) -> int:
+    """Run a command from the repository root, showing it first; return its exit status."""
+    print("+", " ".join(str(part) for part in command), flush=True)
+    return subprocess.call([str(part) for part in command], cwd=ROOT)
 
 
 def run(*command: str | Path) -> None:
     """Run a command from the repository root; stop with its exit status if it fails."""
-    print("+", " ".join(str(part) for part in command), flush=True)
-    status = subprocess.call([str(part) for part in command], cwd=ROOT)
+    status = call(*command)
     if status:
         sys.exit(status)
 
 
-def install(extra: str) -> None:
+def say(message: str) -> None:
+    """Print one line of tasks.py's own progress, set apart from the tools' output."""
+    print(f"tasks.py: {message}", flush=True)
+
+
+def install(extra: str, *, with_torch: bool = False) -> None:
     """Create .venv if needed and install the project with `extra`, once per extra and change."""
     if not PYTHON.exists():
+        say(f"creating the virtual environment {VENV}")
         venv.create(VENV, with_pip=True)
-        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PYTHON, "-m", "pip", "install", "--upgrade", "pip")
     stamp = VENV / f".installed-{extra or 'base'}"
-    pyproject = ROOT / "pyproject.toml"
-    if stamp.exists() and stamp.stat().st_mtime >= pyproject.stat().st_mtime:
+    if stamp.exists() and stamp.stat().st_mtime >= PYPROJECT.stat().st_mtime:
         return
+    if with_torch:
+        install_torch()
     target = f".[{extra}]" if extra else "."
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", target)
+    say(f"installing scalargrad (editable) and its {extra or 'base'} dependencies")
+    run(PYTHON, "-m", "pip", "install", "-e", target)
     stamp.touch()
+
+
+def install_torch() -> None:
+    """Install the pinned PyTorch, the CPU-only build where PyPI's would be the CUDA one."""
+    requirement = re.search(r'"(torch\s*==[^"]+)"', PYPROJECT.read_text(encoding="utf-8"))[1]
+    pip = [PYTHON, "-m", "pip", "install", requirement]
+    if sys.platform.startswith("linux"):
+        if reachable(TORCH_CPU_INDEX):
+            say(f"installing {requirement}, the CPU build from {TORCH_CPU_INDEX}")
+            say("(~190 MB to download, ~1 GB in .venv): this takes a minute or two")
+            if call(*pip, "--index-url", TORCH_CPU_INDEX):
+                say("that failed; falling back to PyPI")
+            else:
+                return
+        else:
+            say(f"{TORCH_CPU_INDEX} is not reachable: installing {requirement} from PyPI")
+        say("(on Linux usually the CUDA build, ~3 GB to download): this takes a few minutes")
+    else:
+        say(f"installing {requirement} (the largest download): this takes a minute or two")
+    run(*pip)
+
+
+def reachable(url: str) -> bool:
+    """Whether `url` answers within a few seconds (proxies from the environment are honoured)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=5):
+            return True
+    except (OSError, ValueError):  # URLError, timeouts and HTTP errors are OSErrors
+        return False
 
 
 def demo(arguments: list[str]) -> None:
@@ -47,20 +96,20 @@ def demo(arguments: list[str]) -> None:
 
 def test(arguments: list[str]) -> None:
     """The whole test suite, PyTorch oracle and notebooks (executed by nbmake) included."""
-    install("dev")
+    install("dev", with_torch=True)
     run(PYTHON, "-m", "pytest", "--nbmake", *arguments)
 
 
 def lint(arguments: list[str]) -> None:
     """ruff check and ruff format --check over the repository."""
-    install("dev")
+    install("dev", with_torch=True)
     run(PYTHON, "-m", "ruff", "check", ".")
     run(PYTHON, "-m", "ruff", "format", "--check", ".")
 
 
 def bench(arguments: list[str]) -> None:
     """The benchmark against micrograd, PyTorch and the pure-Python floor."""
-    install("bench")
+    install("bench", with_torch=True)
     run(PYTHON, "benchmarks/bench.py", *arguments)
 
 

@@ -7,6 +7,8 @@ from autograd.engine import grad, topological_order
 from autograd.mode import is_grad_enabled, no_grad, set_grad_enabled
 from autograd.value import Value
 
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it, `scalargrad --version` prints it
+
 __all__ = [
     "Value",
     "compile",
