@@ -18,9 +18,9 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
 PYTHON = BIN / ("python.exe" if sys.platform == "win32" else "python")
 PYPROJECT = ROOT / "pyproject.toml"
-# On Linux, PyPI's torch is the CUDA build (with its nvidia packages, ~5 GB in .venv); PyTorch's
-# own index serves a CPU-only build, which is all the tests need. Other platforms' PyPI wheels
-# are CPU builds already.
+# On Linux, PyPI's torch is the CUDA build (with its nvidia packages: .venv grows to ~5 GB);
+# PyTorch's own index serves a CPU-only build (.venv ~1.3 GB), which is all the tests need.
+# Other platforms' PyPI wheels are CPU builds already.
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
@@ -66,14 +66,14 @@ def install_torch() -> None:
     if sys.platform.startswith("linux"):
         if reachable(TORCH_CPU_INDEX):
             say(f"installing {requirement}, the CPU build from {TORCH_CPU_INDEX}")
-            say("(~190 MB to download, ~1 GB in .venv): this takes a minute or two")
+            say("(~190 MB to download; .venv ends up ~1.3 GB): this takes a minute or two")
             if call(*pip, "--index-url", TORCH_CPU_INDEX):
                 say("that failed; falling back to PyPI")
             else:
                 return
         else:
             say(f"{TORCH_CPU_INDEX} is not reachable: installing {requirement} from PyPI")
-        say("(on Linux usually the CUDA build, ~3 GB to download): this takes a few minutes")
+        say("(on Linux usually the CUDA build: ~2.8 GB to download, .venv ~5 GB; a few minutes)")
     else:
         say(f"installing {requirement} (the largest download): this takes a minute or two")
     run(*pip)
