@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 import venv
 from pathlib import Path
@@ -84,7 +85,9 @@ def reachable(url: str) -> bool:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=5):
             return True
-    except (OSError, ValueError):  # URLError, timeouts and HTTP errors are OSErrors
+    except urllib.error.HTTPError:  # it answered, if not to a HEAD request
+        return True
+    except (OSError, ValueError):  # no name resolution, no route, a timeout, a bad proxy
         return False
 
 

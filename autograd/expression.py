@@ -370,7 +370,7 @@ def _syntax_message(error: SyntaxError, text: str) -> str:
         line = text.splitlines()[error.lineno - 1]
         number, name = _number_and_name(line, error.offset - 1)
         if name:
-            return f"invalid expression: {number}{name}{where}; did you mean {number}*{name}?"
+            return f"invalid expression: {number + name!r}{where}; did you mean {number}*{name}?"
     return f"invalid expression: {error.msg}{where}"
 
 
