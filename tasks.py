@@ -110,16 +110,22 @@ def lint(arguments: list[str]) -> None:
     run(PYTHON, "-m", "ruff", "format", "--check", ".")
 
 
+def notebooks(arguments: list[str]) -> None:
+    """JupyterLab on the walkthrough notebooks (installs it into .venv, ~220 MB, once)."""
+    install("notebooks")
+    run(BIN / "jupyter", "lab", "notebooks", *arguments)
+
+
 def bench(arguments: list[str]) -> None:
     """The benchmark against micrograd, PyTorch and the pure-Python floor."""
     install("bench", with_torch=True)
     run(PYTHON, "benchmarks/bench.py", *arguments)
 
 
-JOBS = {"demo": demo, "test": test, "lint": lint, "bench": bench}
+JOBS = {"demo": demo, "test": test, "lint": lint, "notebooks": notebooks, "bench": bench}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in JOBS:
-        jobs = "\n".join(f"  {name:<6} {job.__doc__}" for name, job in JOBS.items())
+        jobs = "\n".join(f"  {name:<9} {job.__doc__}" for name, job in JOBS.items())
         sys.exit(f"usage: python3 tasks.py JOB [ARGS...]\n{jobs}")
     JOBS[sys.argv[1]](sys.argv[2:])
