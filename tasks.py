@@ -63,6 +63,11 @@ def install(extra: str, *, with_torch: bool = False) -> None:
 def install_torch() -> None:
     """Install the pinned PyTorch, the CPU-only build where PyPI's would be the CUDA one."""
     requirement = re.search(r'"(torch\s*==[^"]+)"', PYPROJECT.read_text(encoding="utf-8"))[1]
+    version = requirement.partition("==")[2].strip()
+    query = "import importlib.metadata as m; print(m.version('torch'))"
+    installed = subprocess.run([PYTHON, "-c", query], capture_output=True, text=True).stdout
+    if installed.strip().partition("+")[0] == version:  # e.g. 2.13.0+cpu
+        return
     pip = [PYTHON, "-m", "pip", "install", requirement]
     if sys.platform.startswith("linux"):
         if reachable(TORCH_CPU_INDEX):
