@@ -110,6 +110,8 @@ def parse_expression(source: str) -> ast.Expression:
         tree = _Parser(text).parse()
     except _Refused as refusal:
         _explain_refusal(text, refusal)
+    except RecursionError:  # only if the caller is itself deep in recursion
+        raise ValueError("expression is nested too deeply to parse here; simplify it") from None
     _check_nodes(tree, text)
     return tree
 
@@ -183,7 +185,7 @@ class _Parser:
 
     Binary operators are reduced with explicit stacks, so a flat chain of any length costs no
     recursion; only nesting (parentheses, calls, signs, the right side of **) recurses, at most
-    MAX_NESTING deep, two frames a level.
+    MAX_NESTING deep, three frames a level.
     """
 
     def __init__(self, text: str) -> None:

@@ -2,6 +2,7 @@
 
 import ast
 import math
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -242,6 +243,14 @@ def test_build_graph_flat_product_up_to_the_length_limit():
     root, grads = gradients("x*" * 4999 + "x", x=1.0001)
     assert root.data == pytest.approx(1.0001**5000, rel=1e-9)
     assert grads["x"] == pytest.approx(5000 * 1.0001**4999, rel=1e-9)
+
+
+def test_build_graph_called_deep_in_recursion_gives_a_value_error():
+    def at_depth(frames):
+        return at_depth(frames - 1) if frames else build_graph("(" * 150 + "x" + ")" * 150, {})
+
+    with pytest.raises(ValueError, match="nested too deeply to parse here"):
+        at_depth(sys.getrecursionlimit() - 100)
 
 
 def test_build_graph_moderate_nesting_is_fine():
