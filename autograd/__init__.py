@@ -10,6 +10,8 @@ from autograd.player import step_through
 from autograd.steps import backward_steps
 from autograd.value import Value
 
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it, `scalargrad --version` prints it
+
 __all__ = [
     "Value",
     "backward_steps",

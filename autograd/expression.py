@@ -1,21 +1,32 @@
 """Build a Value graph from an expression like "tanh(x*w + b)", for `scalargrad graph`.
 
-The text is parsed with `ast` and every node is checked against an allow-list, then evaluated
-by walking the tree with an explicit stack; nothing is ever passed to `eval` or `exec`.
+The text is parsed into `ast` nodes by a small parser of our own (chains such as x + x + ... + x
+in a loop, so length alone never nests), every node is checked against an allow-list, and the
+tree is evaluated with an explicit stack; nothing is ever passed to `eval` or `exec`.
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
+import functools
+import io
 import keyword
+import math
 import operator
+import tokenize
+import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping
+from typing import NoReturn
 
 from autograd.mode import no_grad
 from autograd.value import Value
 
 MAX_LENGTH = 10_000
+# Parentheses, calls, signs and powers inside one another; Python's own parser allows 200
+# parentheses. Chains of + - * / do not nest, however long.
+MAX_NESTING = 200
 FUNCTIONS = (
     "exp",
     "log",
@@ -73,6 +84,11 @@ _WHAT = {
     ast.MatMult: "the @ operator",
     ast.Not: "the not operator",
     ast.Invert: "the ~ operator",
+    ast.BitXor: "the ^ operator (a power is x**2)",
+    ast.BitOr: "the | operator",
+    ast.BitAnd: "the & operator",
+    ast.LShift: "the << operator",
+    ast.RShift: "the >> operator",
 }
 _ALLOWED_TEXT = (
     "allowed: numbers, names, + - * / **, unary -, parentheses, and "
@@ -89,18 +105,14 @@ def parse_expression(source: str) -> ast.Expression:
         raise ValueError(
             f"expression is {len(source):,} characters long; the limit is {MAX_LENGTH:,}"
         )
+    text = _normalized(source)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. SyntaxWarning: they would print to stderr
-            tree = ast.parse(source.strip(), mode="eval")
-    except (RecursionError, MemoryError):
-        raise ValueError("expression is nested too deeply to parse; simplify it") from None
-    except SyntaxError as error:
-        where = f" at column {error.offset}" if error.offset else ""
-        raise ValueError(f"invalid expression: {error.msg}{where}") from None
-    except ValueError as error:  # e.g. null bytes, on some Python versions
-        raise ValueError(f"invalid expression: {error}") from None
-    _check_nodes(tree, source.strip())
+        tree = _Parser(text).parse()
+    except _Refused as refusal:
+        _explain_refusal(text, refusal)
+    except RecursionError:  # only if the caller is itself deep in recursion
+        raise ValueError("expression is nested too deeply to parse here; simplify it") from None
+    _check_nodes(tree, text)
     return tree
 
 
@@ -111,7 +123,7 @@ def build_graph(source: str, variables: Mapping[str, float]) -> Value:
     Intermediate Values are labelled with the (shortened) text of their subexpression.
     """
     tree = parse_expression(source)
-    text = source.strip()
+    text = _normalized(source)
     functions = {node.func for node in ast.walk(tree) if isinstance(node, ast.Call)}
     names = {
         node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node not in functions
@@ -149,6 +161,244 @@ def parse_assignments(items: Iterable[str]) -> dict[str, float]:
     return variables
 
 
+def _normalized(source: str) -> str:
+    """`source` stripped, with its line breaks as "\\n" alone, as positions count them."""
+    return source.strip().replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Refused(Exception):
+    """The text is outside the grammar; `final` if the message needs no help from Python's."""
+
+    def __init__(self, message: str, *, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+_SIGNS = {"-": ast.USub, "+": ast.UAdd}
+_INFIX = {"+": (1, ast.Add), "-": (1, ast.Sub), "*": (2, ast.Mult), "/": (2, ast.Div)}
+_CONSTANT_NAMES = {"True": True, "False": False, "None": None}
+_OPERAND_STARTS = {tokenize.NAME, tokenize.NUMBER}
+
+
+class _Parser:
+    """Operator precedence over Python's tokens, building the very nodes `ast.parse` would.
+
+    Binary operators are reduced with explicit stacks, so a flat chain of any length costs no
+    recursion; only nesting (parentheses, calls, signs, the right side of **) recurses, at most
+    MAX_NESTING deep, three frames a level.
+    """
+
+    def __init__(self, text: str) -> None:
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        except (tokenize.TokenError, SyntaxError) as error:
+            raise _Refused(str(error)) from None
+        self.tokens = [
+            token for token in tokens if token.type not in (tokenize.NL, tokenize.COMMENT)
+        ]
+        self.index = 0
+
+    def parse(self) -> ast.Expression:
+        """The whole text as one expression."""
+        body, _, _ = self.expression(0)
+        if self.peek().type == tokenize.NEWLINE:
+            self.index += 1
+        if self.peek().type != tokenize.ENDMARKER:
+            self.unexpected()
+        return ast.Expression(body=body)
+
+    def expression(self, depth: int) -> tuple[ast.expr, tuple, tuple]:
+        """Operands joined by + - * /, left to right; returns the node and its span."""
+        operands = [self.operand(depth)]
+        operators: list[tuple[int, type]] = []
+        while self.peek().string in _INFIX and self.peek().type == tokenize.OP:
+            precedence, kind = _INFIX[self.next().string]
+            while operators and operators[-1][0] >= precedence:  # left-associative
+                _reduce(operands, operators.pop()[1])
+            operators.append((precedence, kind))
+            operands.append(self.operand(depth))
+        while operators:
+            _reduce(operands, operators.pop()[1])
+        return operands[0]
+
+    def operand(self, depth: int) -> tuple[ast.expr, tuple, tuple]:
+        """Signs, then a primary with its calls and attributes, then an optional ** power."""
+        signs = []
+        while self.peek().string in _SIGNS and self.peek().type == tokenize.OP:
+            signs.append(self.next())
+        depth += len(signs)
+        if depth > MAX_NESTING:
+            raise _Refused(
+                f"expression is nested too deeply (over {MAX_NESTING} levels of parentheses, "
+                "calls, signs or powers inside one another); simplify it",
+                final=True,
+            )
+        node, start, end = self.primary(depth)
+        if self.peek().string == "**":
+            self.next()
+            exponent, _, end = self.operand(depth + 1)
+            node = _located(ast.BinOp(node, ast.Pow(), exponent), start, end)
+        for sign in reversed(signs):
+            start = _position(sign, sign.start)
+            node = _located(ast.UnaryOp(_SIGNS[sign.string](), node), start, end)
+        self.refuse_adjacent_operand(node)
+        return node, start, end
+
+    def primary(self, depth: int) -> tuple[ast.expr, tuple, tuple]:
+        """A name, a number or a parenthesised expression, then any calls and .attributes."""
+        token = self.next()
+        start = _position(token, token.start)
+        if token.type == tokenize.NUMBER:
+            try:
+                value = ast.literal_eval(token.string)
+            except (ValueError, SyntaxError) as error:  # e.g. an int of over 4300 digits
+                raise _Refused(str(error)) from None
+            node = _located(ast.Constant(value), start, _position(token, token.end))
+        elif token.type == tokenize.NAME and token.string in _CONSTANT_NAMES:
+            node = _located(
+                ast.Constant(_CONSTANT_NAMES[token.string]), start, _position(token, token.end)
+            )
+        elif (
+            token.type == tokenize.NAME
+            and token.string.isidentifier()
+            and not keyword.iskeyword(token.string)
+        ):
+            name = unicodedata.normalize("NFKC", token.string)  # as Python's parser does
+            node = _located(ast.Name(name, ast.Load()), start, _position(token, token.end))
+        elif token.string == "(" and token.type == tokenize.OP:
+            node, _, _ = self.expression(depth + 1)
+            self.expect(")")
+        else:
+            self.index -= 1
+            self.unexpected()
+        end = _position(self.tokens[self.index - 1], self.tokens[self.index - 1].end)
+        while self.peek().type == tokenize.OP and self.peek().string in ("(", "."):
+            if self.next().string == ".":
+                attribute = self.next()
+                if attribute.type != tokenize.NAME or not attribute.string.isidentifier():
+                    self.index -= 1
+                    self.unexpected()
+                end = _position(attribute, attribute.end)
+                node = _located(ast.Attribute(node, attribute.string, ast.Load()), start, end)
+            else:
+                arguments = []
+                while self.peek().string != ")":
+                    argument, _, _ = self.expression(depth + 1)
+                    arguments.append(argument)
+                    if self.peek().string != ",":
+                        break
+                    self.next()
+                closing = self.expect(")")
+                end = _position(closing, closing.end)
+                node = _located(ast.Call(node, arguments, []), start, end)
+        return node, start, end
+
+    def refuse_adjacent_operand(self, node: ast.expr) -> None:
+        """`3x` or `x y`: two operands with no operator between them; suggest the product."""
+        following = self.peek()
+        if following.type in _OPERAND_STARTS and not keyword.iskeyword(following.string):
+            before = self.tokens[self.index - 1]
+            product = f"{before.string}*{following.string}"
+            raise _Refused(
+                f"missing operator between {before.string!r} and {following.string!r} at "
+                f"column {following.start[1] + 1}; did you mean {product}?",
+                final=True,
+            )
+
+    def peek(self) -> tokenize.TokenInfo:
+        return self.tokens[self.index]
+
+    def next(self) -> tokenize.TokenInfo:
+        token = self.tokens[self.index]
+        if token.type != tokenize.ENDMARKER:
+            self.index += 1
+        return token
+
+    def expect(self, symbol: str) -> tokenize.TokenInfo:
+        if self.peek().string != symbol or self.peek().type != tokenize.OP:
+            self.unexpected()
+        return self.next()
+
+    def unexpected(self) -> NoReturn:
+        token = self.peek()
+        what = (
+            "the end"
+            if token.type in (tokenize.ENDMARKER, tokenize.NEWLINE)
+            else repr(token.string)
+        )
+        raise _Refused(f"unexpected {what} at column {token.start[1] + 1}")
+
+
+def _position(token: tokenize.TokenInfo, where: tuple[int, int]) -> tuple[int, int]:
+    """(line, column) as `ast` counts them: the column in UTF-8 bytes."""
+    line, column = where
+    return line, len(token.line[:column].encode("utf-8"))
+
+
+def _located(node: ast.expr, start: tuple[int, int], end: tuple[int, int]) -> ast.expr:
+    node.lineno, node.col_offset = start
+    node.end_lineno, node.end_col_offset = end
+    return node
+
+
+def _reduce(operands: list, kind: type) -> None:
+    """Replace the last two operands (node, start, end) with their BinOp."""
+    right, _, end = operands.pop()
+    left, start, _ = operands.pop()
+    operands.append((_located(ast.BinOp(left, kind(), right), start, end), start, end))
+
+
+def _explain_refusal(text: str, refusal: _Refused) -> NoReturn:
+    """Say why `text` is refused; for what our grammar lacks, Python's parser names it best."""
+    if refusal.final:
+        raise ValueError(str(refusal)) from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. SyntaxWarning: they would print to stderr
+            tree = ast.parse(text, mode="eval")
+    except (RecursionError, MemoryError):
+        raise ValueError(f"invalid expression: {refusal}") from None
+    except SyntaxError as error:
+        raise ValueError(_syntax_message(error, text)) from None
+    except ValueError as error:  # e.g. null bytes, on some Python versions
+        raise ValueError(f"invalid expression: {error}") from None
+    _check_nodes(tree, text)  # names the construct that is not allowed
+    raise ValueError(f"invalid expression: {refusal}")
+
+
+def _syntax_message(error: SyntaxError, text: str) -> str:
+    where = f" at column {error.offset}" if error.offset else ""
+    if "decimal literal" in (error.msg or "") and error.lineno and error.offset:
+        line = text.splitlines()[error.lineno - 1]
+        number, name = _number_and_name(line, error.offset - 1)
+        if name:
+            return f"invalid expression: {number + name!r}{where}; did you mean {number}*{name}?"
+    return f"invalid expression: {error.msg}{where}"
+
+
+def _number_and_name(line: str, index: int) -> tuple[str, str]:
+    """Split the word around `index`, like `2.5e3x`, into a number and the name glued to it."""
+    start = end = index
+    while start > 0 and (line[start - 1].isalnum() or line[start - 1] in "._"):
+        start -= 1
+    while end < len(line) and (line[end].isalnum() or line[end] in "._"):
+        end += 1
+    word = line[start:end]
+    for split in range(len(word) - 1, 0, -1):
+        number, name = word[:split], word[split:]
+        if name.isidentifier() and _is_number(number):
+            return number, name
+    return word, ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_nodes(tree: ast.Expression, source: str) -> None:
     methods = set()  # Attribute nodes that are the method of a call
     for node in ast.walk(tree):  # breadth-first with a queue: no recursion
@@ -166,7 +416,11 @@ def _check_nodes(tree: ast.Expression, source: str) -> None:
                     f"constant {node.value!r:.40} not allowed; only int and float numbers"
                 )
         elif isinstance(node, ast.Attribute) and node not in methods:
-            raise ValueError(f"attribute access not allowed{_at(node, source)}; {_ALLOWED_TEXT}")
+            constant = getattr(math, node.attr, None) if isinstance(node.value, ast.Name) else None
+            instead = f"write the number {constant!r}" if isinstance(constant, float) else ""
+            raise ValueError(
+                f"attribute access not allowed{_at(node, source)}; {instead or _ALLOWED_TEXT}"
+            )
         elif isinstance(node, ast.Call):
             _check_call(node, source)
             if isinstance(node.func, ast.Attribute):
@@ -175,17 +429,31 @@ def _check_nodes(tree: ast.Expression, source: str) -> None:
 
 def _check_call(call: ast.Call, source: str) -> None:
     func = call.func
+    arguments = ", ".join(_snippet(argument, source) for argument in call.args)
     if isinstance(func, ast.Name):
         name, operands = func.id, len(call.args)
     elif isinstance(func, ast.Attribute):
         name, operands = func.attr, len(call.args) + 1  # the receiver is the first operand
+    elif isinstance(func, ast.Constant):
+        product = f"{_snippet(func, source)}*({arguments})"
+        raise ValueError(f"a number cannot be called{_at(call, source)}; did you mean {product}?")
     else:
         raise ValueError(f"only named functions can be called{_at(call, source)}; {_ALLOWED_TEXT}")
+    allowed = (1, 2) if name == "leaky_relu" else (1,)
+    # math.exp(x) or np.tanh(x); a method call on a name has it in parentheses: (x).tanh()
+    bare_name = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+    if bare_name and _start(func.value) == _start(func) and call.args:
+        if name not in FUNCTIONS or operands not in allowed:
+            instead = f"write {name}({arguments})" if name in FUNCTIONS else _ALLOWED_TEXT
+            raise ValueError(
+                f"modules and attributes are not supported{_at(call, source)}; {instead}"
+            )
     if name not in FUNCTIONS:
-        raise ValueError(f"unknown function {name!r}{_at(call, source)}; {_ALLOWED_TEXT}")
+        close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+        hint = f"did you mean {close[0]}?" if close else _ALLOWED_TEXT
+        raise ValueError(f"unknown function {name!r}{_at(call, source)}; {hint}")
     if call.keywords:
         raise ValueError(f"keyword arguments not allowed{_at(call, source)}; pass them by position")
-    allowed = (1, 2) if name == "leaky_relu" else (1,)
     if operands not in allowed:
         usage = "leaky_relu(x) or leaky_relu(x, slope)" if name == "leaky_relu" else f"{name}(x)"
         raise ValueError(f"wrong number of arguments{_at(call, source)}; use {usage}")
@@ -254,8 +522,17 @@ def _on_values(function, arguments: list) -> Value | float:
 
 
 def _snippet(node: ast.AST, source: str) -> str:
-    segment = ast.get_source_segment(source, node) or ""
-    return " ".join(segment.split())
+    """The text of `node` in `source`, each run of whitespace made one space."""
+    lines = _utf8_lines(source)[node.lineno - 1 : node.end_lineno]
+    lines[-1] = lines[-1][: node.end_col_offset]  # the end first: the first line may be the last
+    lines[0] = lines[0][node.col_offset :]
+    return " ".join(b"\n".join(lines).decode("utf-8").split())
+
+
+@functools.lru_cache(maxsize=1)
+def _utf8_lines(source: str) -> list[bytes]:
+    # Encoded once per expression, not once per node: `ast` positions count UTF-8 bytes.
+    return [line.encode("utf-8") for line in source.split("\n")]
 
 
 def _shorten(text: str) -> str:
@@ -263,6 +540,10 @@ def _shorten(text: str) -> str:
         return text
     half = (LABEL_LENGTH - 1) // 2
     return text[:half] + "…" + text[-half:]
+
+
+def _start(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset
 
 
 def _at(node: ast.AST, source: str) -> str:

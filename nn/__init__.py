@@ -1,5 +1,10 @@
 """Neural networks on scalargrad's `autograd`: modules, losses, optimizers, data, training."""
 
+# First: if another package named `autograd` is found before ours, say so in one line.
+import nn.shadowing  # noqa: F401
+
+# isort: split
+from autograd import __version__ as __version__
 from nn.io import load, save
 from nn.layers import MLP, Layer, Neuron
 from nn.losses import (
