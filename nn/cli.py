@@ -10,11 +10,12 @@ import argparse
 import csv
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
 from typing import NoReturn
+
+from autograd import __version__
 
 PROG = "scalargrad"
 DATASETS = ("moons", "circles", "spirals", "xor")
@@ -56,7 +57,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog=PROG, description="scalargrad: a scalar reverse-mode autodiff engine."
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_demo_parser(commands)
     add_train_parser(commands)
@@ -596,27 +597,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError, ImportError) as error:
         parser.error(str(error) or type(error).__name__)
     return 0
-
-
-def version() -> str:
-    """The installed scalargrad's version; from a source checkout, its pyproject.toml's."""
-    import autograd
-
-    if getattr(autograd, "__version__", None):
-        return autograd.__version__
-    from importlib import metadata
-
-    try:
-        return metadata.version("scalargrad")
-    except metadata.PackageNotFoundError:
-        pass
-    pyproject = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pyproject.toml")
-    try:
-        with open(pyproject, encoding="utf-8") as file:
-            found = re.search(r'^version\s*=\s*"([^"]+)"', file.read(), re.MULTILINE)
-    except OSError:
-        found = None
-    return found.group(1) if found else "unknown"
 
 
 def _positive_float(text: str) -> float:
