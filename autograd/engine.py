@@ -75,13 +75,14 @@ def backward(root: Node, gradient: float = 1.0) -> None:
             root.grad += gradient
             for node in reversed(order):
                 g = node.grad
-                if g - g:  # inf or nan: an op that selects must not turn 0 * inf into nan
-                    _pass_non_finite(node, g)
-                    continue
                 if node._dx is not None:
                     node._x.grad += node._dx * g
                 if node._dy is not None:
                     node._y.grad += node._dy * g
+            # An infinite or nan gradient times relu's 0 made a nan, which reaches a leaf: pass
+            # again, letting relu select as PyTorch's does. Any nan makes this pass run twice.
+            if any(leaf.grad != leaf.grad for leaf, _ in leaves):
+                _pass_selecting(root, gradient, order, leaves)
         finally:
             for leaf, before in leaves:
                 this_pass = leaf.grad
@@ -141,13 +142,20 @@ def _walk(root: Node, leaves: list) -> list[Node]:
     return order
 
 
-def _pass_non_finite(node: Node, g: float) -> None:
-    """Pass an infinite or nan gradient on; an op that selects (relu) passes none where its
-    derivative is 0, as PyTorch's does, instead of 0 * inf = nan."""
-    selects = node._op.selects
-    for parent, local_grad in ((node._x, node._dx), (node._y, node._dy)):
-        if local_grad is not None and not (selects and local_grad == 0):
-            parent.grad += local_grad * g
+def _pass_selecting(root: Node, gradient: float, order: list[Node], leaves: list) -> None:
+    """backward's pass again, from zero, where an op that selects (relu) passes no gradient at
+    all where its derivative is 0, instead of 0 * an infinite or nan gradient = nan."""
+    for node in order:
+        node.grad = 0.0
+    for leaf, _ in leaves:
+        leaf.grad = 0.0
+    root.grad += gradient
+    for node in reversed(order):
+        g = node.grad
+        selects = node._op.selects
+        for parent, local_grad in ((node._x, node._dx), (node._y, node._dy)):
+            if local_grad is not None and not (selects and local_grad == 0):
+                parent.grad += local_grad * g
 
 
 def grad(output: Node, inputs, create_graph: bool = False) -> list:

@@ -60,7 +60,7 @@ class Value(engine.Node):
         self.grad = 0.0
         self._op = None
         context = current_context()
-        if context is not None and context.tag is not NO_TAG:
+        if context is not None:
             self._tag = context.tag
         if type(label) is not str or label:  # the setter checks the type
             self.label = label
@@ -147,15 +147,17 @@ class Value(engine.Node):
         node.data = out
         node.grad = 0.0
         context = current_context()
-        node._op = op if context is None or context.recording else None
-        if node._op is not None:
-            xd = x.data if isinstance(x, Value) else x
-            yd = y.data if isinstance(y, Value) else y
-            node._x, node._y = x, y
-            node._dx = op.float_grads[0](xd, yd, out) if isinstance(x, Value) else None
-            node._dy = op.float_grads[1](xd, yd, out) if isinstance(y, Value) else None
-        if context is not None and context.tag is not NO_TAG:
+        if context is not None:
             node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        xd = x.data if isinstance(x, Value) else x
+        yd = y.data if isinstance(y, Value) else y
+        node._op = op
+        node._x, node._y = x, y
+        node._dx = op.float_grads[0](xd, yd, out) if isinstance(x, Value) else None
+        node._dy = op.float_grads[1](xd, yd, out) if isinstance(y, Value) else None
         return node
 
     # --- generated methods: tools/generate_value.py, from the rule table in ops.py ---
@@ -174,23 +176,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(ADD, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = ADD
-            node._x = self
-            node._dx = 1.0
-            if y_is_value:
-                node._y = other
-                node._dy = 1.0
-            else:
-                node._y = y
-                node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = ADD
+        node._x = self
+        node._dx = 1.0
+        if y_is_value:
+            node._y = other
+            node._dy = 1.0
+        else:
+            node._y = y
+            node._dy = None
         return node
 
     def __radd__(self, other: Value | float) -> Value:
@@ -208,23 +210,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(ADD, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = ADD
-            node._y = self
-            node._dy = 1.0
-            if x_is_value:
-                node._x = other
-                node._dx = 1.0
-            else:
-                node._x = x
-                node._dx = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = ADD
+        node._y = self
+        node._dy = 1.0
+        if x_is_value:
+            node._x = other
+            node._dx = 1.0
+        else:
+            node._x = x
+            node._dx = None
         return node
 
     def __sub__(self, other: Value | float) -> Value:
@@ -242,23 +244,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(SUB, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = SUB
-            node._x = self
-            node._dx = 1.0
-            if y_is_value:
-                node._y = other
-                node._dy = -1.0
-            else:
-                node._y = y
-                node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SUB
+        node._x = self
+        node._dx = 1.0
+        if y_is_value:
+            node._y = other
+            node._dy = -1.0
+        else:
+            node._y = y
+            node._dy = None
         return node
 
     def __rsub__(self, other: Value | float) -> Value:
@@ -276,23 +278,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(SUB, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = SUB
-            node._y = self
-            node._dy = -1.0
-            if x_is_value:
-                node._x = other
-                node._dx = 1.0
-            else:
-                node._x = x
-                node._dx = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SUB
+        node._y = self
+        node._dy = -1.0
+        if x_is_value:
+            node._x = other
+            node._dx = 1.0
+        else:
+            node._x = x
+            node._dx = None
         return node
 
     def __mul__(self, other: Value | float) -> Value:
@@ -310,23 +312,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(MUL, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = MUL
-            node._x = self
-            node._dx = y
-            if y_is_value:
-                node._y = other
-                node._dy = x
-            else:
-                node._y = y
-                node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = MUL
+        node._x = self
+        node._dx = y
+        if y_is_value:
+            node._y = other
+            node._dy = x
+        else:
+            node._y = y
+            node._dy = None
         return node
 
     def __rmul__(self, other: Value | float) -> Value:
@@ -344,23 +346,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(MUL, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = MUL
-            node._y = self
-            node._dy = x
-            if x_is_value:
-                node._x = other
-                node._dx = y
-            else:
-                node._x = x
-                node._dx = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = MUL
+        node._y = self
+        node._dy = x
+        if x_is_value:
+            node._x = other
+            node._dx = y
+        else:
+            node._x = x
+            node._dx = None
         return node
 
     def __truediv__(self, other: Value | float) -> Value:
@@ -378,23 +380,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(DIV, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = DIV
-            node._x = self
-            node._dx = 1.0 / y
-            if y_is_value:
-                node._y = other
-                node._dy = -out / y
-            else:
-                node._y = y
-                node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = DIV
+        node._x = self
+        node._dx = 1.0 / y
+        if y_is_value:
+            node._y = other
+            node._dy = -out / y
+        else:
+            node._y = y
+            node._dy = None
         return node
 
     def __rtruediv__(self, other: Value | float) -> Value:
@@ -412,23 +414,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(DIV, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = DIV
-            node._y = self
-            node._dy = -out / y
-            if x_is_value:
-                node._x = other
-                node._dx = 1.0 / y
-            else:
-                node._x = x
-                node._dx = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = DIV
+        node._y = self
+        node._dy = -out / y
+        if x_is_value:
+            node._x = other
+            node._dx = 1.0 / y
+        else:
+            node._x = x
+            node._dx = None
         return node
 
     def __pow__(self, other: Value | float) -> Value:
@@ -446,23 +448,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(POW, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = POW
-            node._x = self
-            node._dx = 0.0 if is_zero(y) else y * ieee_power(x, y - 1)
-            if y_is_value:
-                node._y = other
-                node._dy = out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan
-            else:
-                node._y = y
-                node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = POW
+        node._x = self
+        node._dx = 0.0 if is_zero(y) else y * ieee_power(x, y - 1)
+        if y_is_value:
+            node._y = other
+            node._dy = out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan
+        else:
+            node._y = y
+            node._dy = None
         return node
 
     def __rpow__(self, other: Value | float) -> Value:
@@ -480,23 +482,23 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(POW, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = POW
-            node._y = self
-            node._dy = out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan
-            if x_is_value:
-                node._x = other
-                node._dx = 0.0 if is_zero(y) else y * ieee_power(x, y - 1)
-            else:
-                node._x = x
-                node._dx = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = POW
+        node._y = self
+        node._dy = out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan
+        if x_is_value:
+            node._x = other
+            node._dx = 0.0 if is_zero(y) else y * ieee_power(x, y - 1)
+        else:
+            node._x = x
+            node._dx = None
         return node
 
     def __neg__(self) -> Value:
@@ -508,19 +510,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(NEG, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = NEG
-            node._x = self
-            node._dx = -1.0
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = NEG
+        node._x = self
+        node._dx = -1.0
+        node._y = y
+        node._dy = None
         return node
 
     def __abs__(self) -> Value:
@@ -532,19 +534,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(ABS, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = ABS
-            node._x = self
-            node._dx = 1.0 if x > 0 else -1.0 if x < 0 else 0.0
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = ABS
+        node._x = self
+        node._dx = 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+        node._y = y
+        node._dy = None
         return node
 
     def exp(self) -> Value:
@@ -556,19 +558,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(EXP, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = EXP
-            node._x = self
-            node._dx = out
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = EXP
+        node._x = self
+        node._dx = out
+        node._y = y
+        node._dy = None
         return node
 
     def log(self) -> Value:
@@ -580,19 +582,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(LOG, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = LOG
-            node._x = self
-            node._dx = 1.0 / x
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = LOG
+        node._x = self
+        node._dx = 1.0 / x
+        node._y = y
+        node._dy = None
         return node
 
     def sqrt(self) -> Value:
@@ -604,19 +606,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(SQRT, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = SQRT
-            node._x = self
-            node._dx = 0.5 / out if out > 0 else inf if out >= 0 else nan
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SQRT
+        node._x = self
+        node._dx = 0.5 / out if out > 0 else inf if out >= 0 else nan
+        node._y = y
+        node._dy = None
         return node
 
     def tanh(self) -> Value:
@@ -628,19 +630,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(TANH, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = TANH
-            node._x = self
-            node._dx = 1.0 - out * out
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = TANH
+        node._x = self
+        node._dx = 1.0 - out * out
+        node._y = y
+        node._dy = None
         return node
 
     def sigmoid(self) -> Value:
@@ -652,19 +654,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(SIGMOID, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = SIGMOID
-            node._x = self
-            node._dx = out * (1.0 - out)
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SIGMOID
+        node._x = self
+        node._dx = out * (1.0 - out)
+        node._y = y
+        node._dy = None
         return node
 
     def relu(self) -> Value:
@@ -676,19 +678,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(RELU, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = RELU
-            node._x = self
-            node._dx = 0.0 if x <= 0 else 1.0
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = RELU
+        node._x = self
+        node._dx = 0.0 if x <= 0 else 1.0
+        node._y = y
+        node._dy = None
         return node
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
@@ -700,19 +702,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(LEAKY_RELU, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = LEAKY_RELU
-            node._x = self
-            node._dx = 1.0 if x > 0 else y
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = LEAKY_RELU
+        node._x = self
+        node._dx = 1.0 if x > 0 else y
+        node._y = y
+        node._dy = None
         return node
 
     def softplus(self) -> Value:
@@ -724,19 +726,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(SOFTPLUS, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = SOFTPLUS
-            node._x = self
-            node._dx = sigmoid(x)
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SOFTPLUS
+        node._x = self
+        node._dx = sigmoid(x)
+        node._y = y
+        node._dy = None
         return node
 
     def sin(self) -> Value:
@@ -748,19 +750,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(SIN, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = SIN
-            node._x = self
-            node._dx = cos(x)
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SIN
+        node._x = self
+        node._dx = cos(x)
+        node._y = y
+        node._dy = None
         return node
 
     def cos(self) -> Value:
@@ -772,19 +774,19 @@ class Value(engine.Node):
         except (ArithmeticError, ValueError) as error:
             raise domain_error(COS, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = COS
-            node._x = self
-            node._dx = -sin(x)
-            node._y = y
-            node._dy = None
-        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = COS
+        node._x = self
+        node._dx = -sin(x)
+        node._y = y
+        node._dy = None
         return node
 
     # --- end of generated methods ---

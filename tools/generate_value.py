@@ -39,16 +39,16 @@ _BODY = """\
         except (ArithmeticError, ValueError) as error:
             raise domain_error({constant}, error, x, y) from None
         node = new(Value)
-        context = current_context()  # None: recording, outside any scope (the common case)
-        if context is None or context.recording:
-            node._op = {constant}
-{record}        else:
-            node._op = None
-        if context is not None and context.tag is not NO_TAG:
-            node._tag = context.tag
         node.data = out
         node.grad = 0.0
-        return node
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = {constant}
+{record}        return node
 """
 
 
@@ -72,14 +72,14 @@ def binary_method(op, method: str, self_is: str) -> str:
     record = ""
     for v in "xy":
         if v == self_is:
-            record += f"            node._{v} = self\n            node._d{v} = {grads[v]}\n"
+            record += f"        node._{v} = self\n        node._d{v} = {grads[v]}\n"
     record += (
-        f"            if {other_is}_is_value:\n"
-        f"                node._{other_is} = other\n"
-        f"                node._d{other_is} = {grads[other_is]}\n"
-        f"            else:\n"
-        f"                node._{other_is} = {other_is}\n"
-        f"                node._d{other_is} = None\n"
+        f"        if {other_is}_is_value:\n"
+        f"            node._{other_is} = other\n"
+        f"            node._d{other_is} = {grads[other_is]}\n"
+        f"        else:\n"
+        f"            node._{other_is} = {other_is}\n"
+        f"            node._d{other_is} = None\n"
     )
     return (
         f"    def {method}(self, other: Value | float) -> Value:\n"
@@ -103,10 +103,10 @@ def unary_method(op) -> str:
     else:
         signature, read_y = "self", "        y = None\n"
     record = (
-        "            node._x = self\n"
-        f"            node._dx = {op.grad_sources[0]}\n"
-        "            node._y = y\n"
-        "            node._dy = None\n"
+        "        node._x = self\n"
+        f"        node._dx = {op.grad_sources[0]}\n"
+        "        node._y = y\n"
+        "        node._dy = None\n"
     )
     return (
         f"    def {method}({signature}) -> Value:\n"
