@@ -12,23 +12,12 @@ import operator
 import warnings
 from collections.abc import Iterable, Mapping
 
+from autograd import ops
 from autograd.mode import no_grad
 from autograd.value import Value
 
 MAX_LENGTH = 10_000
-FUNCTIONS = (
-    "exp",
-    "log",
-    "sqrt",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    "softplus",
-    "sin",
-    "cos",
-    "abs",
-)
+FUNCTIONS = tuple(ops.FUNCTIONS)  # from the rule table: each op callable as name(x)
 LABEL_LENGTH = 32  # longer subexpressions are shortened in the middle for their node's label
 
 _BINARY = {
@@ -185,9 +174,10 @@ def _check_call(call: ast.Call, source: str) -> None:
         raise ValueError(f"unknown function {name!r}{_at(call, source)}; {_ALLOWED_TEXT}")
     if call.keywords:
         raise ValueError(f"keyword arguments not allowed{_at(call, source)}; pass them by position")
-    allowed = (1, 2) if name == "leaky_relu" else (1,)
+    constant = ops.FUNCTIONS[name].constant.split("=")[0]  # the slope of leaky_relu, or ""
+    allowed = (1, 2) if constant else (1,)
     if operands not in allowed:
-        usage = "leaky_relu(x) or leaky_relu(x, slope)" if name == "leaky_relu" else f"{name}(x)"
+        usage = f"{name}(x) or {name}(x, {constant})" if constant else f"{name}(x)"
         raise ValueError(f"wrong number of arguments{_at(call, source)}; use {usage}")
 
 

@@ -218,11 +218,11 @@ LOG = Op(
     doc="Natural logarithm; ValueError for x <= 0.",
     domain="log is defined for x > 0; clamp the input or add a small epsilon",
 )
-# d sqrt(x)/dx = 1 / (2 sqrt(x)), inf at 0 like PyTorch
+# d sqrt(x)/dx = 1 / (2 sqrt(x)): inf at 0, and its own derivative -inf there, like PyTorch
 SQRT = Op(
     "sqrt",
     "sqrt(x)",
-    ("0.5 / out if out > 0 else inf if out >= 0 else nan",),
+    ("0.5 * ieee_power(out, -1.0)",),
     methods=("sqrt",),
     doc="Square root; ValueError for x < 0.",
     domain="sqrt is defined for x >= 0; clamp the input or use abs()",

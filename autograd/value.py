@@ -32,7 +32,6 @@ from autograd.ops import (
     TANH,
     Op,
     ieee_power,
-    inf,
     is_zero,
     nan,
     power,
@@ -616,7 +615,7 @@ class Value(engine.Node):
                 return node
         node._op = SQRT
         node._x = self
-        node._dx = 0.5 / out if out > 0 else inf if out >= 0 else nan
+        node._dx = 0.5 * ieee_power(out, -1.0)
         node._y = y
         node._dy = None
         return node

@@ -35,6 +35,7 @@ class ArgumentParser(argparse.ArgumentParser):
 def build_parser() -> ArgumentParser:
     """The parser for every subcommand; each sets `handler`, a function of the parsed args."""
     from autograd.draw import RANKDIRS
+    from autograd.ops import FUNCTIONS
     from nn.layers import ACTIVATIONS
     from nn.train import LOSSES
 
@@ -107,7 +108,7 @@ def build_parser() -> ArgumentParser:
         "graph",
         help="draw the graph of an expression, with data and gradients, as SVG",
         description="Parse EXPR (numbers, names, + - * / **, unary -, parentheses and the "
-        "functions exp log sqrt tanh sigmoid relu leaky_relu softplus sin cos abs, as tanh(x) "
+        f"functions {' '.join(FUNCTIONS)}, as tanh(x) "
         "or (x).tanh()), build its graph, run backward and render it to SVG.",
         epilog='An expression that starts with "-" goes after "--": '
         'scalargrad graph --set x=2 -- "-x*x"',
