@@ -7,7 +7,9 @@ node that uses it, so its gradient is complete by the time it passes it on to it
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from collections.abc import Iterable
 
 from autograd.mode import set_grad_enabled
@@ -57,8 +59,32 @@ def topological_order(root: Node) -> list[Node]:
 
 
 # One backward pass at a time in the process: passes mark the nodes they walk (see _walk), so two
-# passes over one shared graph must not interleave. Under the GIL this costs no parallelism.
-_backward_lock = threading.Lock()
+# passes over one shared graph must not interleave; under the GIL this costs no parallelism.
+# NOTE: not a threading.Lock: an interrupt can land between any two lines, including right before
+# a lock's release, and a lock left held would hang every later backward(). Instead the running
+# pass's thread is recorded, and a thread that finds a pass recorded waits only while that thread
+# is really inside backward(); an interrupted pass's record is simply taken over.
+_running: dict[str, int] = {}
+
+
+def _claim_backward() -> int:
+    """Record this thread as the one running backward, once no other thread is in backward()."""
+    me = threading.get_ident()
+    while True:
+        owner = _running.setdefault("thread", me)  # atomic under the GIL
+        if owner == me or not _in_backward(owner):
+            _running["thread"] = me
+            return me
+        time.sleep(1e-5)
+
+
+def _in_backward(thread: int) -> bool:
+    frame = sys._current_frames().get(thread)
+    while frame is not None:
+        if frame.f_code is backward.__code__:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def backward(root: Node, gradient: float = 1.0) -> None:
@@ -68,27 +94,29 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     then added to its `.grad`, so calling backward twice gives leaves exactly twice the gradient.
     Whatever interrupts a pass (KeyboardInterrupt included), every `.grad` is left a float.
     """
-    with _backward_lock:
-        leaves = []  # (leaf, its grad before this pass)
-        try:
-            order = _walk(root, leaves)
-            root.grad += gradient
-            for node in reversed(order):
-                g = node.grad
-                if node._dx is not None:
-                    node._x.grad += node._dx * g
-                if node._dy is not None:
-                    node._y.grad += node._dy * g
-            # An infinite or nan gradient times relu's 0 made a nan, which reaches a leaf: pass
-            # again, letting relu select as PyTorch's does. Any nan makes this pass run twice.
-            if any(leaf.grad != leaf.grad for leaf, _ in leaves):
-                _pass_selecting(root, gradient, order, leaves)
-        finally:
-            for leaf, before in leaves:
-                this_pass = leaf.grad
-                # The leaf's grad is still `before` if the walk was interrupted right after
-                # listing it.
-                leaf.grad = before if this_pass is before else before + this_pass
+    me = _claim_backward()
+    leaves = []  # (leaf, its grad before this pass)
+    try:
+        order = _walk(root, leaves)
+        root.grad += gradient
+        for node in reversed(order):
+            g = node.grad
+            if node._dx is not None:
+                node._x.grad += node._dx * g
+            if node._dy is not None:
+                node._y.grad += node._dy * g
+        # An infinite or nan gradient times relu's 0 made a nan, which reaches a leaf: pass
+        # again, letting relu select as PyTorch's does. Any nan makes this pass run twice.
+        if any(leaf.grad != leaf.grad for leaf, _ in leaves):
+            _pass_selecting(root, gradient, order, leaves)
+    finally:
+        for leaf, before in leaves:
+            this_pass = leaf.grad
+            # The leaf's grad is still `before` if the walk was interrupted right after
+            # listing it.
+            leaf.grad = before if this_pass is before else before + this_pass
+        if _running.get("thread") == me:
+            del _running["thread"]
 
 
 def _walk(root: Node, leaves: list) -> list[Node]:

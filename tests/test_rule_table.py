@@ -52,13 +52,13 @@ def test_value_methods_are_real_source_with_the_ops_docstrings():
 
 
 # The new op, as a contributor would add it: one entry in ops.py, nothing else.
-ATAN = '''
+ATAN = """
 # d atan(x)/dx = 1 / (1 + x**2)
 ATAN = Op("atan", "atan(x)", ("1.0 / (1.0 + x * x)",), methods=("atan",), doc="Arctangent.")
-'''
+"""
 
 # What the new op must do with no other edit: run in a fresh process on the edited package.
-ATAN_CHECKS = '''
+ATAN_CHECKS = """
 import math, subprocess, sys
 import torch
 from autograd import Value, compile, grad, to_dot
@@ -86,7 +86,7 @@ finished = subprocess.run(
 assert finished.returncode == 0, finished.stderr
 assert "atan" in open("graph.svg", encoding="utf-8").read()
 print("atan works")
-'''
+"""
 
 
 def test_an_op_added_to_the_table_works_everywhere_with_no_other_edit(tmp_path):
@@ -161,9 +161,10 @@ def test_no_import_cycle_between_autograd_modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = set()
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("autograd"):
-                names.add(node.module.removeprefix("autograd").lstrip(".") or None)
-                if node.module == "autograd":
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("autograd"):
+                names.add(module.removeprefix("autograd").lstrip(".") or None)
+                if module == "autograd":
                     names |= {alias.name for alias in node.names}
         imports[path.stem] = {name for name in names if name and (package / f"{name}.py").exists()}
 
