@@ -191,7 +191,7 @@ POW = Op(
     domain="x ** y needs x != 0 when y < 0, an integer y when x < 0, and a result below 1.8e308",
 )
 # d(-x)/dx = -1
-NEG = Op("neg", "-x", ("-1.0",), methods=("__neg__",), symbol="-", doc="-x.")
+NEG = Op("neg", "-x", ("-1.0",), methods=("__neg__",), doc="-x.")
 # d|x|/dx = sign(x), 0 at 0 like PyTorch
 ABS = Op(
     "abs",

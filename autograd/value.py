@@ -59,7 +59,7 @@ class Value(engine.Node):
         self.grad = 0.0
         self._op = None
         context = current_context()
-        if context is not None:
+        if context is not None and context.tag is not NO_TAG:
             self._tag = context.tag
         if type(label) is not str or label:  # the setter checks the type
             self.label = label
