@@ -20,17 +20,22 @@ class Tag:
     def __init__(self, label: str, scope: str):
         self.label = label
         self.scope = scope
-        self._inner: dict[str, Tag] | None = None  # scope name -> Tag one scope deeper
+        # scope names -> the Tags one scope deeper (a name opened in two calls gets one Tag)
+        self._inner: dict[tuple[str, ...], list[Tag]] | None = None
 
     def inner(self, name: str) -> Tag:
         """The Tag of scope `name` opened inside this one (cached: nn opens the same ones)."""
-        inner = self._inner.get(name) if self._inner is not None else None
+        return self.inners((name,))[0]
+
+    def inners(self, names: tuple[str, ...]) -> list[Tag]:
+        """The Tag of each scope in `names` opened inside this one, cached per `names`."""
+        if self._inner is None:
+            self._inner = {}
+        inner = self._inner.get(names)
         if inner is None:
-            inner = Tag("", f"{self.scope}.{name}" if self.scope else name)
-            if self._inner is None:
-                self._inner = {}
+            inner = [Tag("", f"{self.scope}.{name}" if self.scope else name) for name in names]
             if len(self._inner) < 1000:  # a bound, for code that names scopes after data
-                self._inner[name] = inner
+                self._inner[names] = inner
         return inner
 
     def __repr__(self) -> str:
@@ -192,7 +197,7 @@ def exit_scope(token: Tag) -> None:
     current_context().tag = token
 
 
-def call_in_scopes(names: Sequence[str], functions: Sequence[Callable], argument) -> list:
+def call_in_scopes(names: tuple[str, ...], functions: Sequence[Callable], argument) -> list:
     """[function(argument) for each function], the j-th run inside scope names[j] in this thread.
 
     What nn's layers do per neuron, at the cost of an attribute store per scope: `scope` and
@@ -202,8 +207,8 @@ def call_in_scopes(names: Sequence[str], functions: Sequence[Callable], argument
     outer = context.tag
     results = []
     try:
-        for name, function in zip(names, functions, strict=True):
-            context.tag = outer.inner(name)
+        for tag, function in zip(outer.inners(names), functions, strict=True):
+            context.tag = tag
             results.append(function(argument))
     finally:
         context.tag = outer

@@ -120,7 +120,7 @@ class Layer(Module):
             Neuron(nin, activation, seed=rng.getrandbits(64), fan_out=nout) for _ in range(nout)
         ]
         self._parameters = tuple(p for n in self.neurons for p in n.parameters())
-        self._scopes = [f"neuron{j}" for j in range(nout)]
+        self._scopes = tuple(f"neuron{j}" for j in range(nout))
         _label_parameters(self)
 
     def tensors(self) -> dict[str, Any]:
