@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from autograd.engine import topological_order
+from autograd.ops import OPS
 from autograd.value import Value
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
 # How an op node reads; a binary op with a constant input shows it in place, e.g. "* 3".
-_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+_SYMBOLS = {op.name: op.symbol for op in OPS.values()}
 
 # Characters that structure a record label; a backslash in front makes each one literal.
 _RECORD_SPECIALS = frozenset('{}|<>"\\')

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import NoReturn
 
+from autograd import ops
 from autograd.mode import no_grad
 from autograd.value import Value
 
@@ -27,19 +28,7 @@ MAX_LENGTH = 10_000
 # Parentheses, calls, signs and powers inside one another; Python's own parser allows 200
 # parentheses. Chains of + - * / do not nest, however long.
 MAX_NESTING = 200
-FUNCTIONS = (
-    "exp",
-    "log",
-    "sqrt",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    "softplus",
-    "sin",
-    "cos",
-    "abs",
-)
+FUNCTIONS = tuple(ops.FUNCTIONS)  # from the rule table: each op callable as name(x)
 LABEL_LENGTH = 32  # longer subexpressions are shortened in the middle for their node's label
 
 _BINARY = {
@@ -439,7 +428,8 @@ def _check_call(call: ast.Call, source: str) -> None:
         raise ValueError(f"a number cannot be called{_at(call, source)}; did you mean {product}?")
     else:
         raise ValueError(f"only named functions can be called{_at(call, source)}; {_ALLOWED_TEXT}")
-    allowed = (1, 2) if name == "leaky_relu" else (1,)
+    constant = ops.FUNCTIONS[name].constant.split("=")[0] if name in FUNCTIONS else ""
+    allowed = (1, 2) if constant else (1,)  # leaky_relu's slope is its constant
     # math.exp(x) or np.tanh(x); a method call on a name has it in parentheses: (x).tanh()
     bare_name = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
     if bare_name and _start(func.value) == _start(func) and call.args:
@@ -455,7 +445,7 @@ def _check_call(call: ast.Call, source: str) -> None:
     if call.keywords:
         raise ValueError(f"keyword arguments not allowed{_at(call, source)}; pass them by position")
     if operands not in allowed:
-        usage = "leaky_relu(x) or leaky_relu(x, slope)" if name == "leaky_relu" else f"{name}(x)"
+        usage = f"{name}(x) or {name}(x, {constant})" if constant else f"{name}(x)"
         raise ValueError(f"wrong number of arguments{_at(call, source)}; use {usage}")
 
 

@@ -1,57 +1,83 @@
 """What new Values record, per thread: grad mode (`no_grad`) and the open `scope`.
 
-Both live in one context variable, so each thread (and each asyncio task) has its own, as grad
-mode is per thread in PyTorch: one thread's `no_grad()` never changes what another records.
+Both live in one Context per thread, as grad mode does in PyTorch: one thread's `no_grad()`
+never changes what another records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import ContextDecorator
 from contextvars import ContextVar
-from typing import NamedTuple
+from threading import get_ident
 
 
-class Tag(NamedTuple):
-    """A Value's name and scope, kept in one slot: most Values share one Tag per open scope."""
+class Tag:
+    """A Value's name and scope, kept in one slot: the Values made in one scope share its Tag."""
 
-    label: str
-    scope: str
+    __slots__ = ("_inner", "label", "scope")
+
+    def __init__(self, label: str, scope: str):
+        self.label = label
+        self.scope = scope
+        # scope names -> the Tags one scope deeper (a name opened in two calls gets one Tag)
+        self._inner: dict[tuple[str, ...], list[Tag]] | None = None
+
+    def inner(self, name: str) -> Tag:
+        """The Tag of scope `name` opened inside this one (cached: nn opens the same ones)."""
+        return self.inners((name,))[0]
+
+    def inners(self, names: tuple[str, ...]) -> list[Tag]:
+        """The Tag of each scope in `names` opened inside this one, cached per `names`."""
+        if self._inner is None:
+            self._inner = {}
+        inner = self._inner.get(names)
+        if inner is None:
+            inner = [Tag("", f"{self.scope}.{name}" if self.scope else name) for name in names]
+            if len(self._inner) < 1000:  # a bound, for code that names scopes after data
+                self._inner[names] = inner
+        return inner
+
+    def __repr__(self) -> str:
+        return f"Tag(label={self.label!r}, scope={self.scope!r})"
 
 
 NO_TAG = Tag("", "")
 
 
 class Context:
-    """Whether ops record their parents, and the Tag of the scope open where Values are made.
+    """One thread's mode: whether ops record their parents, and the Tag of the open scope.
 
-    Immutable once made; `inner(name)` is the context one scope deeper (cached: nn's forward
-    passes open the same scopes over and over).
+    Changed in place by `no_grad`, `scope` and `enter_scope`, each restoring what it found.
     """
 
-    __slots__ = ("_inner", "recording", "tag")
+    __slots__ = ("recording", "tag", "thread")
 
     def __init__(self, recording: bool, tag: Tag):
         self.recording = recording
         self.tag = tag
-        self._inner: dict[str, Context] = {}
-
-    def inner(self, name: str) -> Context:
-        """This context with scope `name` open inside its scope."""
-        inner = self._inner.get(name)
-        if inner is None:
-            outer = self.tag.scope
-            inner = Context(self.recording, Tag("", f"{outer}.{name}" if outer else name))
-            if len(self._inner) < 10_000:  # a bound, for code that names scopes after data
-                self._inner[name] = inner
-        return inner
+        self.thread = get_ident()
 
 
-# NOTE: None stands for the default context (recording, outside any scope), so that an op in
-# the common case asks one question of it. Reading a ContextVar costs an op about 8 ns, where a
-# threading.local attribute would cost about 30 ns (measured on CPython 3.11).
+# NOTE: an op reads this once per node, so its common case must be cheap: None stands for a
+# thread that never changed its mode (recording, outside any scope). Reading a ContextVar costs
+# an op about 8 ns, where a threading.local attribute would cost about 30 ns (CPython 3.11); a
+# new thread starts with its own, empty, set of context variables. Scopes change the Context in
+# place rather than setting the variable: ContextVar.set costs about 1 us, and nn opens a scope
+# per neuron. So grad mode and scope are per thread (as PyTorch's grad mode is), not per asyncio
+# task; code that runs in a copy of another thread's context variables (asyncio.to_thread) reads
+# that thread's mode until it changes its own.
 _context: ContextVar[Context | None] = ContextVar("scalargrad_context", default=None)
 current_context = _context.get
-DEFAULT = Context(True, NO_TAG)
+
+
+def this_thread() -> Context:
+    """This thread's Context, made on its first change."""
+    context = current_context()
+    if context is None or context.thread != get_ident():
+        context = Context(True, NO_TAG)
+        _context.set(context)
+    return context
 
 
 def is_grad_enabled() -> bool:
@@ -67,28 +93,33 @@ def current_scope() -> str:
 
 
 class _SetContext(ContextDecorator):
-    """Context manager and decorator that changes this thread's context, and restores it."""
+    """Context manager and decorator that changes this thread's mode, and restores it."""
 
     def __init__(self):
-        self.tokens = []  # a stack, so that one instance may be re-entered in one thread
+        self.saved = []  # a stack, so that one instance may be re-entered in one thread
 
-    def changed(self, context: Context) -> Context:
-        """The context inside the block, given the one outside it."""
+    def change(self, context: Context) -> object:
+        """Change `context` for the block; return what `restore` needs to undo it."""
+        raise NotImplementedError
+
+    def restore(self, context: Context, saved: object) -> None:
         raise NotImplementedError
 
     def __enter__(self):
-        self.tokens.append(_context.set(self.changed(current_context() or DEFAULT)))
+        context = this_thread()
+        self.saved.append((context, self.change(context)))
         return self
 
     def __exit__(self, *exc_info):
-        _context.reset(self.tokens.pop())
+        context, saved = self.saved.pop()
+        self.restore(context, saved)
         return False
 
     def _recreate_cm(self):
         # A decorated function may run in several threads at once: each call gets its own copy
-        # (and token stack) of this context manager.
+        # (and stack) of this context manager.
         copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__, tokens=[])
+        copy.__dict__.update(self.__dict__, saved=[])
         return copy
 
 
@@ -99,8 +130,12 @@ class set_grad_enabled(_SetContext):
         super().__init__()
         self.mode = bool(mode)
 
-    def changed(self, context: Context) -> Context:
-        return Context(self.mode, context.tag)
+    def change(self, context: Context) -> bool:
+        recording, context.recording = context.recording, self.mode
+        return recording
+
+    def restore(self, context: Context, saved: bool) -> None:
+        context.recording = saved
 
 
 class no_grad(set_grad_enabled):
@@ -135,17 +170,46 @@ class scope(_SetContext):
             raise ValueError(f"scope name must be non-empty and contain no '.', got {name!r}")
         self.name = name
 
-    def changed(self, context: Context) -> Context:
-        return context.inner(self.name)
+    def change(self, context: Context) -> Tag:
+        tag, context.tag = context.tag, context.tag.inner(self.name)
+        return tag
+
+    def restore(self, context: Context, saved: Tag) -> None:
+        context.tag = saved
 
 
-def enter_scope(name: str):
+def enter_scope(name: str) -> Tag:
     """Open scope `name` (checked by the caller) in this thread; returns the token to close it.
 
     For nn's forward passes, which open a scope per neuron and cannot afford a context manager
     object each time; `exit_scope(token)` in a `finally` closes it.
     """
-    return _context.set((current_context() or DEFAULT).inner(name))
+    context = current_context()
+    if context is None or context.thread != get_ident():
+        context = this_thread()
+    tag = context.tag
+    context.tag = tag.inner(name)
+    return tag
 
 
-exit_scope = _context.reset
+def exit_scope(token: Tag) -> None:
+    """Close the scope `enter_scope` opened, given the token it returned."""
+    current_context().tag = token
+
+
+def call_in_scopes(names: tuple[str, ...], functions: Sequence[Callable], argument) -> list:
+    """[function(argument) for each function], the j-th run inside scope names[j] in this thread.
+
+    What nn's layers do per neuron, at the cost of an attribute store per scope: `scope` and
+    `enter_scope` cost each neuron more than building one of its nodes.
+    """
+    context = this_thread()
+    outer = context.tag
+    results = []
+    try:
+        for tag, function in zip(outer.inners(names), functions, strict=True):
+            context.tag = tag
+            results.append(function(argument))
+    finally:
+        context.tag = outer
+    return results

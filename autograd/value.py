@@ -1,24 +1,23 @@
-"""The graph node `Value`, and its operator methods, generated from the rule table in ops.py.
+"""The graph node `Value` and its operator methods, which run the rule table's ops inline.
 
-A node is one object with no reference cycles: its inputs and local derivatives live in slots,
-not in per-node tuples or closures, so building a graph costs little memory and gives Python's
-cyclic garbage collector little to do. Little, not nothing: a full collection still visits every
-filled slot of every live node, so slots a node does not need are left empty (see `Value`).
+The methods between the "generated" markers are written by tools/generate_value.py from
+autograd/ops.py: edit the table, then rerun the script (a test fails while this file is stale).
 """
 
 from __future__ import annotations
 
+# --- generated imports: tools/generate_value.py ---
 import numbers
+from math import cos, exp, log, sin, sqrt, tanh
 
-from autograd import engine, mode
-from autograd.mode import NO_TAG, Tag
+from autograd import engine
+from autograd.mode import NO_TAG, Tag, current_context
 from autograd.ops import (
     ABS,
     ADD,
     COS,
     DIV,
     EXP,
-    FLOAT_FUNCTIONS,
     LEAKY_RELU,
     LOG,
     MUL,
@@ -32,31 +31,34 @@ from autograd.ops import (
     SUB,
     TANH,
     Op,
+    ieee_power,
+    is_zero,
+    nan,
+    power,
+    sigmoid,
+    softplus,
 )
 
+# --- end of generated imports ---
 
-class Value:
+new = object.__new__
+
+
+class Value(engine.Node):
     """A scalar in a computation graph: its data, its gradient and how it was computed.
 
     `Value(data, label="")`: `data` is a real number (not bool), stored as a float.
     `==` and hashing are by identity, so Values can be dict keys; `<`, `>` compare `data`.
     """
 
-    # _op: the Op that made this node (None for a leaf). _x, _y: its inputs, each a Value or
-    # a constant float (_y is None for a unary op). _dx, _dy: d self / d input for the inputs
-    # that are Values, None for constants; so the parents are the inputs with a local grad.
-    # NOTE: a leaf fills only data, grad and _op: its _x, _y, _dx, _dy (and _tag, outside any
-    # scope until a label is set) stay empty, and nothing reads them unless _op is set. Python's
-    # cyclic garbage collector skips empty slots, which makes its full collections a little
-    # cheaper. _tag holds label and scope together (a mode.Tag, shared by every Value made in
-    # one scope), so that scopes cost no memory per node.
-    __slots__ = ("_dx", "_dy", "_op", "_tag", "_x", "_y", "data", "grad")
+    # The slots, and which of them a node fills, are described in engine.Node.
+    __slots__ = ()
 
     def __init__(self, data: float, label: str = ""):
         self.data = as_float(data, "Value(data)")
         self.grad = 0.0
         self._op = None
-        context = mode.current_context()
+        context = current_context()
         if context is not None and context.tag is not NO_TAG:
             self._tag = context.tag
         if type(label) is not str or label:  # the setter checks the type
@@ -101,7 +103,7 @@ class Value:
 
     def backward(self, gradient: float = 1.0) -> None:
         """Add d self / d leaf * gradient to every leaf's `.grad` (see `autograd.engine`)."""
-        engine.backward(self, gradient)
+        engine.backward(self, as_float(gradient, "backward gradient"))
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut off from this graph."""
@@ -114,9 +116,6 @@ class Value:
         if self.label:
             text += f", label={self.label!r}"
         return text + ")"
-
-    # The arithmetic operators and the functions (exp, log, ...) are generated from the rule
-    # table below the class; `method_source("__mul__")` shows what one looks like.
 
     def __pos__(self):
         """`+x` is `x` itself, as in PyTorch: no new node."""
@@ -135,6 +134,661 @@ class Value:
 
     def __ge__(self, other):
         return self.data >= _data(other)
+
+    @classmethod
+    def saturated(cls, op: Op, x: Value | float, y: Value | float | None, out: float) -> Value:
+        """A node of `op` whose result is `out`, the IEEE limit where its forward raised.
+
+        For derivatives built with create_graph=True, which saturate (1e-300 ** -1.1 is inf)
+        where a forward raises; its local derivatives come from the same rules, on floats.
+        """
+        node = new(cls)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        xd = x.data if isinstance(x, Value) else x
+        yd = y.data if isinstance(y, Value) else y
+        node._op = op
+        node._x, node._y = x, y
+        node._dx = op.float_grads[0](xd, yd, out) if isinstance(x, Value) else None
+        node._dy = op.float_grads[1](xd, yd, out) if isinstance(y, Value) else None
+        return node
+
+    # --- generated methods: tools/generate_value.py, from the rule table in ops.py ---
+    def __add__(self, other: Value | float) -> Value:
+        """x + y."""
+        x = self.data
+        y_is_value = isinstance(other, Value)
+        if y_is_value:
+            y = other.data
+        elif type(other) is float:
+            y = other
+        else:
+            y = as_float(other, "add operand")
+        try:
+            out = x + y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(ADD, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = ADD
+        node._x = self
+        node._dx = 1.0
+        if y_is_value:
+            node._y = other
+            node._dy = 1.0
+        else:
+            node._y = y
+            node._dy = None
+        return node
+
+    def __radd__(self, other: Value | float) -> Value:
+        """x + y."""
+        y = self.data
+        x_is_value = isinstance(other, Value)
+        if x_is_value:
+            x = other.data
+        elif type(other) is float:
+            x = other
+        else:
+            x = as_float(other, "add operand")
+        try:
+            out = x + y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(ADD, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = ADD
+        node._y = self
+        node._dy = 1.0
+        if x_is_value:
+            node._x = other
+            node._dx = 1.0
+        else:
+            node._x = x
+            node._dx = None
+        return node
+
+    def __sub__(self, other: Value | float) -> Value:
+        """x - y."""
+        x = self.data
+        y_is_value = isinstance(other, Value)
+        if y_is_value:
+            y = other.data
+        elif type(other) is float:
+            y = other
+        else:
+            y = as_float(other, "sub operand")
+        try:
+            out = x - y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(SUB, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SUB
+        node._x = self
+        node._dx = 1.0
+        if y_is_value:
+            node._y = other
+            node._dy = -1.0
+        else:
+            node._y = y
+            node._dy = None
+        return node
+
+    def __rsub__(self, other: Value | float) -> Value:
+        """x - y."""
+        y = self.data
+        x_is_value = isinstance(other, Value)
+        if x_is_value:
+            x = other.data
+        elif type(other) is float:
+            x = other
+        else:
+            x = as_float(other, "sub operand")
+        try:
+            out = x - y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(SUB, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SUB
+        node._y = self
+        node._dy = -1.0
+        if x_is_value:
+            node._x = other
+            node._dx = 1.0
+        else:
+            node._x = x
+            node._dx = None
+        return node
+
+    def __mul__(self, other: Value | float) -> Value:
+        """x * y."""
+        x = self.data
+        y_is_value = isinstance(other, Value)
+        if y_is_value:
+            y = other.data
+        elif type(other) is float:
+            y = other
+        else:
+            y = as_float(other, "mul operand")
+        try:
+            out = x * y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(MUL, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = MUL
+        node._x = self
+        node._dx = y
+        if y_is_value:
+            node._y = other
+            node._dy = x
+        else:
+            node._y = y
+            node._dy = None
+        return node
+
+    def __rmul__(self, other: Value | float) -> Value:
+        """x * y."""
+        y = self.data
+        x_is_value = isinstance(other, Value)
+        if x_is_value:
+            x = other.data
+        elif type(other) is float:
+            x = other
+        else:
+            x = as_float(other, "mul operand")
+        try:
+            out = x * y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(MUL, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = MUL
+        node._y = self
+        node._dy = x
+        if x_is_value:
+            node._x = other
+            node._dx = y
+        else:
+            node._x = x
+            node._dx = None
+        return node
+
+    def __truediv__(self, other: Value | float) -> Value:
+        """x / y; ZeroDivisionError for y = 0."""
+        x = self.data
+        y_is_value = isinstance(other, Value)
+        if y_is_value:
+            y = other.data
+        elif type(other) is float:
+            y = other
+        else:
+            y = as_float(other, "div operand")
+        try:
+            out = x / y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(DIV, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = DIV
+        node._x = self
+        node._dx = 1.0 / y
+        if y_is_value:
+            node._y = other
+            node._dy = -out / y
+        else:
+            node._y = y
+            node._dy = None
+        return node
+
+    def __rtruediv__(self, other: Value | float) -> Value:
+        """x / y; ZeroDivisionError for y = 0."""
+        y = self.data
+        x_is_value = isinstance(other, Value)
+        if x_is_value:
+            x = other.data
+        elif type(other) is float:
+            x = other
+        else:
+            x = as_float(other, "div operand")
+        try:
+            out = x / y
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(DIV, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = DIV
+        node._y = self
+        node._dy = -out / y
+        if x_is_value:
+            node._x = other
+            node._dx = 1.0 / y
+        else:
+            node._x = x
+            node._dx = None
+        return node
+
+    def __pow__(self, other: Value | float) -> Value:
+        """x ** y; differentiable in y too (d/dy = x ** y ln x, for x > 0)."""
+        x = self.data
+        y_is_value = isinstance(other, Value)
+        if y_is_value:
+            y = other.data
+        elif type(other) is float:
+            y = other
+        else:
+            y = as_float(other, "pow operand")
+        try:
+            out = power(x, y)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(POW, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = POW
+        node._x = self
+        node._dx = 0.0 if is_zero(y) else y * ieee_power(x, y - 1)
+        if y_is_value:
+            node._y = other
+            node._dy = out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan
+        else:
+            node._y = y
+            node._dy = None
+        return node
+
+    def __rpow__(self, other: Value | float) -> Value:
+        """x ** y; differentiable in y too (d/dy = x ** y ln x, for x > 0)."""
+        y = self.data
+        x_is_value = isinstance(other, Value)
+        if x_is_value:
+            x = other.data
+        elif type(other) is float:
+            x = other
+        else:
+            x = as_float(other, "pow operand")
+        try:
+            out = power(x, y)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(POW, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = POW
+        node._y = self
+        node._dy = out * log(x) if x > 0 else 0.0 if x >= 0 else out * nan
+        if x_is_value:
+            node._x = other
+            node._dx = 0.0 if is_zero(y) else y * ieee_power(x, y - 1)
+        else:
+            node._x = x
+            node._dx = None
+        return node
+
+    def __neg__(self) -> Value:
+        """-x."""
+        x = self.data
+        y = None
+        try:
+            out = -x
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(NEG, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = NEG
+        node._x = self
+        node._dx = -1.0
+        node._y = y
+        node._dy = None
+        return node
+
+    def __abs__(self) -> Value:
+        """|x|; its derivative at 0 is 0, as in PyTorch."""
+        x = self.data
+        y = None
+        try:
+            out = abs(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(ABS, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = ABS
+        node._x = self
+        node._dx = 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+        node._y = y
+        node._dy = None
+        return node
+
+    def exp(self) -> Value:
+        """e ** x; OverflowError for x > 709.78."""
+        x = self.data
+        y = None
+        try:
+            out = exp(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(EXP, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = EXP
+        node._x = self
+        node._dx = out
+        node._y = y
+        node._dy = None
+        return node
+
+    def log(self) -> Value:
+        """Natural logarithm; ValueError for x <= 0."""
+        x = self.data
+        y = None
+        try:
+            out = log(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(LOG, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = LOG
+        node._x = self
+        node._dx = 1.0 / x
+        node._y = y
+        node._dy = None
+        return node
+
+    def sqrt(self) -> Value:
+        """Square root; ValueError for x < 0."""
+        x = self.data
+        y = None
+        try:
+            out = sqrt(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(SQRT, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SQRT
+        node._x = self
+        node._dx = 0.5 * ieee_power(out, -1.0)
+        node._y = y
+        node._dy = None
+        return node
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        x = self.data
+        y = None
+        try:
+            out = tanh(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(TANH, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = TANH
+        node._x = self
+        node._dx = 1.0 - out * out
+        node._y = y
+        node._dy = None
+        return node
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e ** -x), finite for any input."""
+        x = self.data
+        y = None
+        try:
+            out = sigmoid(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(SIGMOID, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SIGMOID
+        node._x = self
+        node._dx = out * (1.0 - out)
+        node._y = y
+        node._dy = None
+        return node
+
+    def relu(self) -> Value:
+        """max(x, 0); its derivative at 0 is 0, as in PyTorch."""
+        x = self.data
+        y = None
+        try:
+            out = 0.0 if x <= 0 else x
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(RELU, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = RELU
+        node._x = self
+        node._dx = 0.0 if x <= 0 else 1.0
+        node._y = y
+        node._dy = None
+        return node
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x if x > 0 else slope * x; `slope` is a constant, not a node."""
+        x = self.data
+        y = slope if type(slope) is float else as_float(slope, "leaky_relu slope")
+        try:
+            out = x if x > 0 else y * x
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(LEAKY_RELU, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = LEAKY_RELU
+        node._x = self
+        node._dx = 1.0 if x > 0 else y
+        node._y = y
+        node._dy = None
+        return node
+
+    def softplus(self) -> Value:
+        """log(1 + e ** x), finite for any input."""
+        x = self.data
+        y = None
+        try:
+            out = softplus(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(SOFTPLUS, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SOFTPLUS
+        node._x = self
+        node._dx = sigmoid(x)
+        node._y = y
+        node._dy = None
+        return node
+
+    def sin(self) -> Value:
+        """Sine."""
+        x = self.data
+        y = None
+        try:
+            out = sin(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(SIN, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = SIN
+        node._x = self
+        node._dx = cos(x)
+        node._y = y
+        node._dy = None
+        return node
+
+    def cos(self) -> Value:
+        """Cosine."""
+        x = self.data
+        y = None
+        try:
+            out = cos(x)
+        except (ArithmeticError, ValueError) as error:
+            raise domain_error(COS, error, x, y) from None
+        node = new(Value)
+        node.data = out
+        node.grad = 0.0
+        context = current_context()
+        if context is not None:  # this thread has opened a scope or a no_grad block
+            node._tag = context.tag
+            if not context.recording:
+                node._op = None
+                return node
+        node._op = COS
+        node._x = self
+        node._dx = -sin(x)
+        node._y = y
+        node._dy = None
+        return node
+
+    # --- end of generated methods ---
 
 
 def as_float(number, what: str) -> float:
@@ -168,143 +822,3 @@ def domain_error(op: Op, error: Exception, x: float, y: float | None) -> Excepti
     reason = error.args[-1] if error.args else type(error).__name__
     advice = f"; {op.domain}" if op.domain else ""
     return type(error)(f"{op.name}({inputs}) failed: {reason}{advice}")
-
-
-# --- operator methods, generated from the rule table ---------------------------------------
-# Each method runs its op's forward and derivative rules inline on floats, with no function
-# call per rule: that is most of the speed of building a graph. Inputs that are numbers become
-# constants of the op (stored in _x/_y with no local grad), never graph nodes.
-
-_TEMPLATE = """\
-def {method}({arguments}):
-{inputs}
-    try:
-        out = {forward}
-    except (ArithmeticError, ValueError) as error:
-        raise domain_error(OP, error, x, y) from None
-    node = new(Value)
-    context = current_context()  # None: recording, outside any scope (the common case)
-    if context is None or context.recording:
-        node._op = OP
-        node._x = {x_input}
-        node._y = {y_input}
-        node._dx = {dx}
-        node._dy = {dy}
-    else:
-        node._op = None
-    if context is not None and context.tag is not NO_TAG:
-        node._tag = context.tag
-    node.data = out
-    node.grad = 0.0
-    return node
-"""
-
-# A binary method's `self` is a Value: x for __mul__, y for __rmul__; the other input may be a
-# Value or a number. For each role: how the method reads input v, what the node keeps as its
-# input, and its local derivative rule.
-_BINARY_SIDES = {
-    "self": ("    {v} = {v}_in.data", "{v}_in", "({rule})"),
-    "other": (
-        "    {v}_is_value = isinstance({v}_in, Value)\n"
-        "    {v} = {v}_in.data if {v}_is_value else {v}_in if type({v}_in) is float"
-        " else as_float({v}_in, OPERAND)",
-        "{v}_in if {v}_is_value else {v}",
-        "({rule}) if {v}_is_value else None",
-    ),
-}
-
-# A unary method's x is `self`; its y is None, or a constant argument such as the slope.
-_UNARY_INPUTS = """\
-    x = x_in.data
-    y = {constant}"""
-
-_METHOD_SOURCES: dict[str, str] = {}
-
-
-def method_source(method: str) -> str:
-    """The generated source of a Value method, e.g. `method_source("__mul__")`."""
-    return _METHOD_SOURCES[method]
-
-
-def _define(method: str, op: Op, source: str, docstring: str) -> None:
-    namespace = dict(
-        FLOAT_FUNCTIONS,
-        Value=Value,
-        as_float=as_float,
-        new=object.__new__,
-        current_context=mode.current_context,
-        NO_TAG=NO_TAG,
-        domain_error=domain_error,
-        OP=op,
-        OPERAND=f"{op.name} operand",
-    )
-    exec(source, namespace)  # noqa: S102 - the source is built from this package's rule table
-    function = namespace[method]
-    namespace.update(FLOAT_FUNCTIONS)  # `def exp` shadowed the float exp its rule calls
-    function.__doc__ = docstring
-    setattr(Value, method, function)
-    _METHOD_SOURCES[method] = source
-
-
-def _define_binary(op: Op, method: str, reflected: str, symbol: str) -> None:
-    rules = dict(zip("xy", op.grad_sources, strict=True))
-    for name, self_input in ((method, "x"), (reflected, "y")):
-        read, keep, grad = {}, {}, {}
-        for v in "xy":
-            reading, kept, local_grad = _BINARY_SIDES["self" if v == self_input else "other"]
-            read[v] = reading.format(v=v)
-            keep[v] = kept.format(v=v)
-            grad[v] = local_grad.format(v=v, rule=rules[v])
-        source = _TEMPLATE.format(
-            method=name,
-            arguments="x_in, y_in" if self_input == "x" else "y_in, x_in",
-            inputs=read["x"] + "\n" + read["y"],
-            forward=op.forward_source,
-            x_input=keep["x"],
-            y_input=keep["y"],
-            dx=grad["x"],
-            dy=grad["y"],
-        )
-        _define(name, op, source, f"x {symbol} y, recorded as op {op.name!r}.")
-
-
-def _define_unary(op: Op, method: str, docstring: str, constant: str = "") -> None:
-    """`constant` is an argument like "slope=0.01", passed to the op as its y."""
-    constant_name = constant.split("=")[0]
-    source = _TEMPLATE.format(
-        method=method,
-        arguments=f"x_in, {constant}" if constant else "x_in",
-        inputs=_UNARY_INPUTS.format(
-            constant=f"as_float({constant_name}, OPERAND)" if constant else "None"
-        ),
-        forward=op.forward_source,
-        x_input="x_in",
-        y_input="y",
-        dx=op.grad_sources[0],
-        dy="None",
-    )
-    _define(method, op, source, docstring)
-
-
-_define_binary(ADD, "__add__", "__radd__", "+")
-_define_binary(SUB, "__sub__", "__rsub__", "-")
-_define_binary(MUL, "__mul__", "__rmul__", "*")
-_define_binary(DIV, "__truediv__", "__rtruediv__", "/")
-_define_binary(POW, "__pow__", "__rpow__", "**")
-_define_unary(NEG, "__neg__", "-x.")
-_define_unary(ABS, "__abs__", "|x|; its derivative at 0 is 0, as in PyTorch.")
-_define_unary(EXP, "exp", "e ** x; OverflowError for x > 709.78.")
-_define_unary(LOG, "log", "Natural logarithm; ValueError for x <= 0.")
-_define_unary(SQRT, "sqrt", "Square root; ValueError for x < 0.")
-_define_unary(TANH, "tanh", "Hyperbolic tangent.")
-_define_unary(SIGMOID, "sigmoid", "1 / (1 + e ** -x), finite for any input.")
-_define_unary(RELU, "relu", "max(x, 0); its derivative at 0 is 0, as in PyTorch.")
-_define_unary(
-    LEAKY_RELU,
-    "leaky_relu",
-    "x if x > 0 else slope * x; `slope` is a constant, not a node.",
-    constant="slope=0.01",
-)
-_define_unary(SOFTPLUS, "softplus", "log(1 + e ** x), finite for any input.")
-_define_unary(SIN, "sin", "Sine.")
-_define_unary(COS, "cos", "Cosine.")

@@ -144,12 +144,13 @@ def add_train_parser(commands) -> None:
 def add_graph_parser(commands) -> None:
     """`scalargrad graph EXPR --set NAME=NUMBER ... -o FILE`."""
     from autograd.draw import RANKDIRS
+    from autograd.ops import FUNCTIONS
 
     graph = commands.add_parser(
         "graph",
         help="draw the graph of an expression, with data and gradients, as SVG",
         description="Parse EXPR (numbers, names, + - * / **, unary -, parentheses and the "
-        "functions exp log sqrt tanh sigmoid relu leaky_relu softplus sin cos abs, as tanh(x) "
+        f"functions {' '.join(FUNCTIONS)}, as tanh(x) "
         "or (x).tanh()), build its graph, run backward and render it to SVG.",
         epilog='EXPR may come anywhere, even after --set, and may start with "-": '
         'scalargrad graph --set x=2 "-x*x"',

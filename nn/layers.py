@@ -14,7 +14,7 @@ from typing import Any
 
 from autograd import Value
 from autograd.files import positive_int
-from autograd.mode import enter_scope, exit_scope
+from autograd.mode import call_in_scopes, enter_scope, exit_scope
 from nn.module import Module
 
 # name -> the Value method that applies it (None: linear, the affine sum itself).
@@ -126,7 +126,7 @@ class Layer(Module):
             Neuron(nin, activation, seed=rng.getrandbits(64), fan_out=nout) for _ in range(nout)
         ]
         self._parameters = tuple(p for n in self.neurons for p in n.parameters())
-        self._scopes = [f"neuron{j}" for j in range(nout)]
+        self._scopes = tuple(f"neuron{j}" for j in range(nout))
         _label_parameters(self)
 
     @staticmethod
@@ -150,14 +150,7 @@ class Layer(Module):
 
     def outputs(self, x: Sequence) -> list[Value]:
         """`forward` without the length check; neuron j's Values are made in scope `neuron{j}`."""
-        outputs = []
-        for name, neuron in zip(self._scopes, self.neurons, strict=True):
-            token = enter_scope(name)
-            try:
-                outputs.append(neuron.affine_activate(x))
-            finally:
-                exit_scope(token)
-        return outputs
+        return call_in_scopes(self._scopes, [n.affine_activate for n in self.neurons], x)
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"

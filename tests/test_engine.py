@@ -67,20 +67,23 @@ def test_value_label_must_be_a_str():
 
 def test_a_leaf_holds_only_its_data_and_grad():
     """What the garbage collector has to read in each leaf: its type, data, grad and op (None),
-    nothing else (see Value's slots); a result under no_grad is a leaf too. Labels count once
-    they are set."""
+    nothing else (see engine.Node's slots); a result under no_grad is a leaf too, holding the
+    thread's shared Tag (one object for every Value made there). Labels count once set."""
     import gc
+
+    from autograd.mode import NO_TAG
 
     leaf = Value(1.5)
     leaf.grad = 2.5
     with no_grad():
         detached_result = leaf * 2.0
-    for v in (leaf, detached_result):
+    for v, tag in ((leaf, []), (detached_result, [NO_TAG])):
         assert sorted(map(repr, gc.get_referents(v))) == sorted(
-            map(repr, [Value, v.data, v.grad, None])
+            map(repr, [Value, v.data, v.grad, None, *tag])
         )
     leaf.label = "w"
-    assert ("w", "") in gc.get_referents(leaf)  # the Tag: label and scope
+    tags = [r for r in gc.get_referents(leaf) if type(r).__name__ == "Tag"]
+    assert [(t.label, t.scope) for t in tags] == [("w", "")]
 
 
 def test_value_equality_is_identity_and_hashable():
