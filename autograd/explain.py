@@ -89,6 +89,14 @@ def _number(x: float) -> str:
     return format(x, ".4g")
 
 
+def _sum(terms: list[float]) -> float:
+    """The sum of `terms`, rounded once (fsum); inf + -inf is nan and past 1e308 inf, as grad()."""
+    try:
+        return math.fsum(terms)
+    except (OverflowError, ValueError):  # fsum raises where IEEE 754 gives inf or nan
+        return sum(terms)
+
+
 def count_paths(output: Value, wrt: Value) -> int:
     """How many paths lead from `wrt` up to `output` (a parent listed twice counts twice)."""
     counts = {wrt: 1}
@@ -119,7 +127,7 @@ class Explanation:
         self._factors: list[list[tuple[Value, Value, float]]] = []  # (upper, lower, factor)
         if count:
             self._collect_paths()
-        self.total: float = math.fsum(self.terms) if self.terms else 0.0
+        self.total: float = _sum(self.terms)
         self._names = names_for(topological_order(output))
         self._names.setdefault(wrt, names_for([wrt])[wrt])
 

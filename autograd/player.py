@@ -150,7 +150,7 @@ class Player:
             last=len(self) - 1,
             caption=html.escape(self.frames[-1].caption),
             picture=self._picture,
-            data=data.replace("</", "<\\/"),  # no "</script>" inside the script
+            data=_script_safe(data),
             style=_STYLE,
             script=_SCRIPT.replace("UID", uid),
         )
@@ -177,6 +177,15 @@ def step_through(output: Value, max_nodes: int = 2000) -> Player:
 
 def _number(x: float) -> str:
     return format(x, ".4g")
+
+
+def _script_safe(json_text: str) -> str:
+    """JSON to put inside a <script> element: no "<", ">" or "&" that HTML could read as markup.
+
+    A label holding "</script>" would end the element, and one holding "<!--<script>" would make
+    the parser swallow the player's own script; JSON's \\u escapes mean the same string.
+    """
+    return json_text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _tagged_picture(output: Value, names: dict[Value, str], max_nodes: int) -> ET.Element:

@@ -357,3 +357,34 @@ def test_optimizer_step_that_fails_midway_changes_nothing(name):
         optimizer.step()
     assert model.state_dict() == weights
     assert optimizer.state_dict() == state
+
+
+@pytest.mark.parametrize(
+    ("make", "key"),
+    [
+        (Adagrad, "sum"),
+        (RMSprop, "square_avg"),
+        (lambda p: RMSprop(p, momentum=0.9), "momentum_buffer"),
+        (Adam, "exp_avg"),
+        (Adam, "exp_avg_sq"),
+    ],
+)
+def test_optimizer_load_state_dict_refuses_none_for_a_buffer_step_needs(make, key):
+    # None was taken and step() then raised TypeError: only SGD's momentum buffer starts as None.
+    optimizer = make(MLP(2, [2, 1], seed=0).parameters())
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match="must be a list of numbers"):
+        optimizer.load_state_dict({**before, key: None})
+    assert optimizer.state_dict() == before
+
+
+def test_sgd_load_state_dict_takes_the_momentum_buffer_of_no_step_yet():
+    fresh, loaded = (MLP(2, [2, 1], seed=0) for _ in range(2))
+    first = SGD(fresh.parameters(), lr=0.1, momentum=0.9)
+    second = SGD(loaded.parameters(), lr=0.1, momentum=0.9)
+    second.load_state_dict(first.state_dict())
+    for model, optimizer in ((fresh, first), (loaded, second)):
+        optimizer.zero_grad()
+        mse_loss([model(x) for x in X], Y).backward()
+        optimizer.step()
+    assert loaded.state_dict() == fresh.state_dict()
