@@ -72,8 +72,8 @@ class Optimizer:
 
     A subclass lists its `hyperparameters` (name -> the check torch.optim applies to it) and
     per-parameter `buffers` (lists of floats; those in `lazy_buffers` are None before the first
-    step); `state_dict()` saves both, plus `lr` and the step count. A step computes every new number before it
-    changes any, so it is all or nothing.
+    step); `state_dict()` saves both, plus `lr` and the step count. A step computes every new
+    number before it changes any, so it is all or nothing.
     """
 
     hyperparameters: dict[str, Callable[[str, Any], Any]] = {}
