@@ -198,7 +198,10 @@ def expression_first(arguments: list[str], command: ArgumentParser) -> list[str]
     while index < len(arguments) and arguments[index] != "--":
         argument = arguments[index]
         name = argument.split("=", 1)[0]
-        action = command.options.get(name) or command.options.get(argument[:2])
+        action = _option_named(command, name)
+        attached = argument != name  # --max-nodes=5
+        if action is None and not argument.startswith("--"):
+            action, attached = command.options.get(argument[:2]), True  # -oout.svg
         if argument.startswith("--") and action is None:
             index += 1  # an unknown --option, for argparse to report
             continue
@@ -206,14 +209,24 @@ def expression_first(arguments: list[str], command: ArgumentParser) -> list[str]
             rest = arguments[:index] + arguments[index + 1 :]
             return [" " + argument if argument.startswith("-") else argument, *rest]
         index += 1
-        if argument != name or argument not in command.options or action.nargs in (0, "?"):
-            continue  # a flag, or an option with its value attached (--max-nodes=5, -oout.svg)
+        if attached or action.nargs in (0, "?"):
+            continue  # a flag, or an option with its value attached
         if action.nargs in ("+", "*"):  # --set: items are NAME=NUMBER, an expression has no "="
             while index < len(arguments) and "=" in arguments[index]:
                 index += 1
         else:
             index += action.nargs if isinstance(action.nargs, int) else 1
     return arguments
+
+
+def _option_named(command: ArgumentParser, name: str) -> argparse.Action | None:
+    """The option `name`, or the one long option it abbreviates (argparse reads --se as --set)."""
+    if name in command.options:
+        return command.options[name]
+    if not name.startswith("--"):
+        return None
+    found = {action for option, action in command.options.items() if option.startswith(name)}
+    return found.pop() if len(found) == 1 else None
 
 
 def run_graph(args: argparse.Namespace) -> None:
