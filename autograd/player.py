@@ -56,8 +56,9 @@ class Player:
                 None, (), f"After the forward pass every node has its data, no grad yet; {start}."
             )
         ]
+        received: dict[Value, float] = {}  # each grad set so far, to show a reused value add up
         for number, group in enumerate(groups, start=1):
-            caption = self._caption(number, len(groups), group)
+            caption = self._caption(number, len(groups), group, received)
             self.frames.append(Frame(group[0].node, tuple(group), caption))
 
     def __len__(self) -> int:
@@ -80,7 +81,10 @@ class Player:
 
     # --- captions ------------------------------------------------------------------------------
 
-    def _caption(self, number: int, count: int, steps: list[Step]) -> str:
+    def _caption(
+        self, number: int, count: int, steps: list[Step], received: dict[Value, float]
+    ) -> str:
+        """Frame `number`'s text; `received` (each parent's grad so far) is brought up to date."""
         node = steps[0].node
         name = reference(self._names[node])
         lines = [f"Step {number} of {count}: {self._names[node]} passes its grad to its parents"]
@@ -92,12 +96,13 @@ class Player:
                 f"{parent}.grad += {name}.grad × {self._local_symbol(step)} = "
                 f"{_number(step.upstream)} × {_number(step.local)} = {_number(step.contribution)}"
             )
-            if step.accumulated != step.contribution:  # a reused value adds up
-                before = step.accumulated - step.contribution
+            before = received.get(step.parent)
+            if before is not None:  # a reused value adds up
                 added = _number(step.contribution)
                 added = f"({added})" if step.contribution < 0 else added
                 line += f", so {parent}.grad = {_number(before)} + {added}"
                 line += f" = {_number(step.accumulated)}"
+            received[step.parent] = step.accumulated
             lines.append(line)
         if number == count:
             lines.append("Done: these are the grads backward() gives.")

@@ -93,6 +93,30 @@ def test_player_reused_value_accumulates_in_two_steps():
     assert player.grads(2) == {c: 1.0, b: 3.0, a: 6.0}
 
 
+def _reused_through_a_zero():
+    a, z = Value(2.0, label="a"), Value(0.0, label="z")
+    return a * z + a * 5  # a first receives 0 (through a*z), then 5
+
+
+def _reused_through_an_infinity():
+    a, b = Value(2.0, label="a"), Value(math.inf, label="b")
+    return a * b + a * b  # a receives inf twice
+
+
+@pytest.mark.parametrize("make", [_reused_through_a_zero, _reused_through_an_infinity])
+def test_player_caption_adds_up_every_reused_value_and_only_those(make):
+    # A value's later steps add to what it holds, whatever the numbers: reuse was guessed from
+    # accumulated != contribution, which missed 0 + 5 and inf + inf.
+    player = step_through(make())
+    received = set()
+    for frame in player.frames[1:]:
+        lines = [line for line in frame.caption.splitlines() if ".grad += " in line]
+        for step, line in zip(frame.steps, lines, strict=True):
+            parent = line.split(".grad += ")[0]
+            assert (f", so {parent}.grad = " in line) == (step.parent in received), line
+            received.add(step.parent)
+
+
 def test_player_html_has_the_spec_controls_and_no_network():
     _, loss = build_seed_network()
     fragment = step_through(loss)._repr_html_()
