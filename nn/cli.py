@@ -21,6 +21,7 @@ DATASETS = ("moons", "circles", "spirals", "xor")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SAMPLES = 100  # generated data sets have this many points, noise 0.1, seeded by --seed
 MAX_PARAMETERS = 100_000  # train refuses bigger models: a step would take minutes
+EXPLAIN_MAX_PATHS = 100  # graph --explain prints one line per path
 # Without --loss, the first of these that accepts the labels.
 AUTOMATIC_LOSSES = ("hinge", "cross_entropy", "mse")
 # `scalargrad demo`'s training run: fit's documented moons settings, run a little longer.
@@ -232,6 +233,7 @@ def _option_named(command: ArgumentParser, name: str) -> argparse.Action | None:
 def run_graph(args: argparse.Namespace) -> None:
     """`scalargrad graph`: parse, build, backward, render; print the value and gradients."""
     from autograd import explain, render_svg, step_through, topological_order
+    from autograd.explain import count_paths
     from autograd.expression import build_graph, parse_assignments
 
     variables = parse_assignments(args.set)
@@ -253,7 +255,15 @@ def run_graph(args: argparse.Namespace) -> None:
     )
     explanation = None
     if args.explain is not None:  # before the (slow) layout, so that too many paths fail fast
-        explanation = explain(root, next(leaf for leaf in leaves if leaf.label == args.explain))
+        wrt = next(leaf for leaf in leaves if leaf.label == args.explain)
+        paths = count_paths(root, wrt)
+        if paths > EXPLAIN_MAX_PATHS:
+            raise ValueError(
+                f"--explain {args.explain}: {paths} paths lead from {args.explain} to the "
+                f"result, more than the {EXPLAIN_MAX_PATHS} it prints; step through the backward "
+                "pass with --html FILE.html instead"
+            )
+        explanation = explain(root, wrt, max_paths=EXPLAIN_MAX_PATHS)
     root.backward()
     path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
     print(f"{root.label} = {root.data:.6g}")
