@@ -372,9 +372,14 @@ def run_demo(args: argparse.Namespace) -> None:
 
 def _demo_paths(out: str, names: Sequence[str]) -> dict[str, str]:
     """The demo's output files in `out` (created), each checked writable before any work."""
+    if not out:
+        raise ValueError("--out needs a directory name, got ''")
     if os.path.exists(out) and not os.path.isdir(out):
         raise NotADirectoryError(f"--out {out} is a file; name a directory for the results")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:  # a file on the way, a read-only parent, ...
+        raise OSError(f"--out {out}: cannot make the directory: {error.strerror}") from None
     paths = {name: os.path.join(out, name) for name in names}
     for path in paths.values():
         _check_writable(f"--out {out}:", path)
