@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from autograd.engine import topological_order
-from autograd.explain import names_for, reference
+from autograd.explain import names_for, reference, short_number
 from autograd.files import atomic_write, positive_int
 from autograd.steps import Step, backward_steps
 from autograd.value import Value
@@ -92,16 +92,17 @@ class Player:
             lines[0] += f" (backward starts with {name}.grad = 1)"
         for step in steps:
             parent = reference(self._names[step.parent])
+            upstream, local = short_number(step.upstream), short_number(step.local)
             line = (
                 f"{parent}.grad += {name}.grad × {self._local_symbol(step)} = "
-                f"{_number(step.upstream)} × {_number(step.local)} = {_number(step.contribution)}"
+                f"{upstream} × {local} = {short_number(step.contribution)}"
             )
             before = received.get(step.parent)
             if before is not None:  # a reused value adds up
-                added = _number(step.contribution)
+                added = short_number(step.contribution)
                 added = f"({added})" if step.contribution < 0 else added
-                line += f", so {parent}.grad = {_number(before)} + {added}"
-                line += f" = {_number(step.accumulated)}"
+                line += f", so {parent}.grad = {short_number(before)} + {added}"
+                line += f" = {short_number(step.accumulated)}"
             received[step.parent] = step.accumulated
             lines.append(line)
         if number == count:
@@ -116,7 +117,7 @@ class Player:
             other = second if step.parent is first else first
             return reference(self._names[other])
         if node.op in ("add", "sub", "neg", "mul"):
-            return _number(step.local)
+            return short_number(step.local)
         return f"d{reference(self._names[node])}/d{reference(self._names[step.parent])}"
 
     # --- HTML ----------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ class Player:
             index = text.get("data-grad")
             if index is not None:
                 grad = final.get(nodes[int(index)])
-                text.text = f"grad {NO_GRAD if grad is None else _number(grad)}"
+                text.text = f"grad {NO_GRAD if grad is None else short_number(grad)}"
         return ET.tostring(svg, encoding="unicode")
 
     def _repr_html_(self) -> str:
@@ -142,7 +143,9 @@ class Player:
             {
                 "node": None if frame.node is None else index[frame.node],
                 "parents": sorted({index[step.parent] for step in frame.steps}),
-                "grads": [[index[node], _number(grad)] for node, grad in self._new_grads(number)]
+                "grads": [
+                    [index[node], short_number(grad)] for node, grad in self._new_grads(number)
+                ]
                 if number
                 else [],
                 "caption": frame.caption,
@@ -178,10 +181,6 @@ def step_through(output: Value, max_nodes: int = 2000) -> Player:
     Values (as `to_dot` does: their layout is slow).
     """
     return Player(output, max_nodes)
-
-
-def _number(x: float) -> str:
-    return format(x, ".4g")
 
 
 def _script_safe(json_text: str) -> str:
