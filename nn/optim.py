@@ -63,7 +63,10 @@ def _divide(numerator: float, denominator: float) -> float:
 
 
 def _sqrt(x: float) -> float:
-    """math.sqrt, but nan for a negative number (as torch.sqrt) instead of an error."""
+    """math.sqrt, but nan for a negative number (as torch.sqrt) instead of an error.
+
+    A running mean of squares goes negative with RMSprop's alpha > 1 or a loaded state.
+    """
     return math.sqrt(x) if x >= 0 else math.nan
 
 
@@ -258,7 +261,7 @@ class Adagrad(Optimizer):
         grads = self._gradients(self.weight_decay)
         sums = [s + g * g for s, g in zip(self.sum, grads, strict=True)]
         data = [
-            p.data - lr * _divide(g, math.sqrt(s) + eps)
+            p.data - lr * _divide(g, _sqrt(s) + eps)
             for p, g, s in zip(self.params, grads, sums, strict=True)
         ]
         self._commit(data, sum=sums)
@@ -348,7 +351,7 @@ class Adam(Optimizer):
             v * beta2 + (1 - beta2) * g * g for v, g in zip(self.exp_avg_sq, grads, strict=True)
         ]
         data = [
-            p.data - step_size * _divide(m, math.sqrt(v) / bias_correction2_sqrt + eps)
+            p.data - step_size * _divide(m, _sqrt(v) / bias_correction2_sqrt + eps)
             for p, m, v in zip(self.params, exp_avg, exp_avg_sq, strict=True)
         ]
         self._commit(data, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
