@@ -26,12 +26,18 @@ def names_for(nodes) -> dict[Value, str]:
     names: dict[Value, str] = {}
     for node in nodes:
         if node.label:
-            names[node] = node.label
+            names[node] = printable(node.label)
         elif not node.parents:
             names[node] = format(node.data, ".4g")
         else:
             names[node] = _derived_name(node, [names.get(p) or "…" for p in node.parents])
     return names
+
+
+def printable(label: str) -> str:
+    """`label` with each character no page or terminal can show (a lone surrogate, a control
+    character) written as its escape code, e.g. `\\udc80`, as the pictures draw it."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in label)
 
 
 def _derived_name(node: Value, operands: list[str]) -> str:

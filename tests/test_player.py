@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 
-from autograd import Value, step_through, topological_order
+from autograd import Value, explain, step_through, topological_order
 from nn.seed_example import START, build_seed_network, forward, hand_gradients
 from tests.helpers import all_grads, build_program, graph_programs
 
@@ -218,3 +218,14 @@ def test_player_picture_refuses_more_than_max_nodes_before_layout(tmp_path):
     with pytest.raises(ValueError, match="max_nodes=3"):
         player.save(tmp_path / "p.html")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_player_and_explain_show_unprintable_label_characters_as_escape_codes():
+    # a lone surrogate made save() (and printing explain) raise UnicodeEncodeError
+    a = Value(2.0, label="a\ud800\x07")
+    b = a * 3
+    player, text = step_through(b), str(explain(b, a))
+    for shown in (text, *(frame.caption for frame in player.frames)):
+        shown.encode("utf-8")
+    assert "(a\\ud800\\x07).grad += " in player.frames[-1].caption
+    assert "/d(a\\ud800\\x07)" in text
