@@ -26,12 +26,18 @@ def names_for(nodes) -> dict[Value, str]:
     names: dict[Value, str] = {}
     for node in nodes:
         if node.label:
-            names[node] = node.label
+            names[node] = printable(node.label)
         elif not node.parents:
             names[node] = format(node.data, ".4g")
         else:
             names[node] = _derived_name(node, [names.get(p) or "…" for p in node.parents])
     return names
+
+
+def printable(label: str) -> str:
+    """`label` with each character no page or terminal can show (a lone surrogate, a control
+    character) written as its escape code, e.g. `\\udc80`, as the pictures draw it."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in label)
 
 
 def _derived_name(node: Value, operands: list[str]) -> str:
@@ -74,7 +80,7 @@ def _with_constant(node: Value, operand: str) -> str:
     for text, constant, result in candidates:
         try:
             if math.isclose(result(constant), out, rel_tol=1e-9, abs_tol=1e-12):
-                return text.format(_number(constant))
+                return text.format(short_number(constant))
         except (ArithmeticError, ValueError, TypeError):
             continue
     return f"{node.op}({operand})"
@@ -85,8 +91,17 @@ def reference(name: str) -> str:
     return name if name.isidentifier() else f"({name})"
 
 
-def _number(x: float) -> str:
+def short_number(x: float) -> str:
+    """`x` in 4 significant digits, as derivations and the player show numbers."""
     return format(x, ".4g")
+
+
+def _sum(terms: list[float]) -> float:
+    """The sum of `terms`, rounded once (fsum); inf + -inf is nan and past 1e308 inf, as grad()."""
+    try:
+        return math.fsum(terms)
+    except (OverflowError, ValueError):  # fsum raises where IEEE 754 gives inf or nan
+        return sum(terms)
 
 
 def count_paths(output: Value, wrt: Value) -> int:
@@ -119,7 +134,7 @@ class Explanation:
         self._factors: list[list[tuple[Value, Value, float]]] = []  # (upper, lower, factor)
         if count:
             self._collect_paths()
-        self.total: float = math.fsum(self.terms) if self.terms else 0.0
+        self.total: float = _sum(self.terms)
         self._names = names_for(topological_order(output))
         self._names.setdefault(wrt, names_for([wrt])[wrt])
 
@@ -162,9 +177,11 @@ class Explanation:
     def _chain(self, factors, term: float, d, times: str) -> str:
         """'dL/dy * dy/dh1 = 0.7509 * 0.4 = 0.3004' for one path, `d` writing each derivative."""
         symbols = times.join(d(upper, lower) for upper, lower, _ in factors)
-        numbers = times.join(_number(value) for _, _, value in factors)
+        numbers = times.join(short_number(value) for _, _, value in factors)
         # A one-factor chain would repeat itself ("dL/dx = 3 = 3"): say each thing once.
-        return " = ".join(dict.fromkeys(part for part in (symbols, numbers, _number(term)) if part))
+        return " = ".join(
+            dict.fromkeys(part for part in (symbols, numbers, short_number(term)) if part)
+        )
 
     def __str__(self) -> str:
         whole = self._d(self.output, self.wrt)
@@ -179,13 +196,13 @@ class Explanation:
             return " = ".join(dict.fromkeys([whole, *chains[0].split(" = ")]))
         lines = [f"{whole} = the sum over {len(chains)} paths from {wrt} to {out}:"]
         lines += [f"  {'+' if index else ' '} {chain}" for index, chain in enumerate(chains)]
-        lines.append(f"  = {_number(self.total)}")
+        lines.append(f"  = {short_number(self.total)}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         count = len(self.paths)
         return (
-            f"<Explanation {self._d(self.output, self.wrt)} = {_number(self.total)}, "
+            f"<Explanation {self._d(self.output, self.wrt)} = {short_number(self.total)}, "
             f"{count} path{'' if count == 1 else 's'}>"
         )
 
@@ -207,7 +224,7 @@ class Explanation:
             for index, (factors, term) in enumerate(zip(self._factors, self.terms, strict=True))
         ]
         if len(rows) > 1:
-            rows.append(f"&= {_number(self.total)}")
+            rows.append(f"&= {short_number(self.total)}")
         return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
 
     def _repr_markdown_(self) -> str:

@@ -18,16 +18,22 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     over the target, so readers see the old file or the new one, never a part. Whatever stops
     the write (an error, KeyboardInterrupt) removes the temporary file. A symlink at `path` is
     kept and its target written; an existing file keeps its permission bits, a new one gets
-    the usual 0o666 less the process umask.
+    the usual 0o666 less the process umask. A pipe or device (/dev/null, /dev/stdout) cannot be
+    replaced, only written into: that is what happens to one.
     """
     path = Path(path)
-    target = Path(os.path.realpath(path))  # write through a symlink, keep the link
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        existing = path.stat()  # through any symlinks, to what they name
     except FileNotFoundError:
-        mode = 0o666 & ~_umask()
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with open(path, "wb") as file:  # a directory raises IsADirectoryError here
+            file.write(data)
+        return path
+    target = Path(os.path.realpath(path))  # write through a symlink, keep the link
+    mode = stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask()
     descriptor, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from autograd.engine import topological_order
-from autograd.explain import names_for, reference
+from autograd.explain import names_for, reference, short_number
 from autograd.files import atomic_write, positive_int
 from autograd.steps import Step, backward_steps
 from autograd.value import Value
@@ -56,8 +56,9 @@ class Player:
                 None, (), f"After the forward pass every node has its data, no grad yet; {start}."
             )
         ]
+        received: dict[Value, float] = {}  # each grad set so far, to show a reused value add up
         for number, group in enumerate(groups, start=1):
-            caption = self._caption(number, len(groups), group)
+            caption = self._caption(number, len(groups), group, received)
             self.frames.append(Frame(group[0].node, tuple(group), caption))
 
     def __len__(self) -> int:
@@ -80,7 +81,10 @@ class Player:
 
     # --- captions ------------------------------------------------------------------------------
 
-    def _caption(self, number: int, count: int, steps: list[Step]) -> str:
+    def _caption(
+        self, number: int, count: int, steps: list[Step], received: dict[Value, float]
+    ) -> str:
+        """Frame `number`'s text; `received` (each parent's grad so far) is brought up to date."""
         node = steps[0].node
         name = reference(self._names[node])
         lines = [f"Step {number} of {count}: {self._names[node]} passes its grad to its parents"]
@@ -88,16 +92,18 @@ class Player:
             lines[0] += f" (backward starts with {name}.grad = 1)"
         for step in steps:
             parent = reference(self._names[step.parent])
+            upstream, local = short_number(step.upstream), short_number(step.local)
             line = (
                 f"{parent}.grad += {name}.grad × {self._local_symbol(step)} = "
-                f"{_number(step.upstream)} × {_number(step.local)} = {_number(step.contribution)}"
+                f"{upstream} × {local} = {short_number(step.contribution)}"
             )
-            if step.accumulated != step.contribution:  # a reused value adds up
-                before = step.accumulated - step.contribution
-                added = _number(step.contribution)
+            before = received.get(step.parent)
+            if before is not None:  # a reused value adds up
+                added = short_number(step.contribution)
                 added = f"({added})" if step.contribution < 0 else added
-                line += f", so {parent}.grad = {_number(before)} + {added}"
-                line += f" = {_number(step.accumulated)}"
+                line += f", so {parent}.grad = {short_number(before)} + {added}"
+                line += f" = {short_number(step.accumulated)}"
+            received[step.parent] = step.accumulated
             lines.append(line)
         if number == count:
             lines.append("Done: these are the grads backward() gives.")
@@ -111,7 +117,7 @@ class Player:
             other = second if step.parent is first else first
             return reference(self._names[other])
         if node.op in ("add", "sub", "neg", "mul"):
-            return _number(step.local)
+            return short_number(step.local)
         return f"d{reference(self._names[node])}/d{reference(self._names[step.parent])}"
 
     # --- HTML ----------------------------------------------------------------------------------
@@ -126,7 +132,7 @@ class Player:
             index = text.get("data-grad")
             if index is not None:
                 grad = final.get(nodes[int(index)])
-                text.text = f"grad {NO_GRAD if grad is None else _number(grad)}"
+                text.text = f"grad {NO_GRAD if grad is None else short_number(grad)}"
         return ET.tostring(svg, encoding="unicode")
 
     def _repr_html_(self) -> str:
@@ -137,7 +143,9 @@ class Player:
             {
                 "node": None if frame.node is None else index[frame.node],
                 "parents": sorted({index[step.parent] for step in frame.steps}),
-                "grads": [[index[node], _number(grad)] for node, grad in self._new_grads(number)]
+                "grads": [
+                    [index[node], short_number(grad)] for node, grad in self._new_grads(number)
+                ]
                 if number
                 else [],
                 "caption": frame.caption,
@@ -150,7 +158,7 @@ class Player:
             last=len(self) - 1,
             caption=html.escape(self.frames[-1].caption),
             picture=self._picture,
-            data=data.replace("</", "<\\/"),  # no "</script>" inside the script
+            data=_script_safe(data),
             style=_STYLE,
             script=_SCRIPT.replace("UID", uid),
         )
@@ -175,8 +183,13 @@ def step_through(output: Value, max_nodes: int = 2000) -> Player:
     return Player(output, max_nodes)
 
 
-def _number(x: float) -> str:
-    return format(x, ".4g")
+def _script_safe(json_text: str) -> str:
+    """JSON to put inside a <script> element: no "<", ">" or "&" that HTML could read as markup.
+
+    A label holding "</script>" would end the element, and one holding "<!--<script>" would make
+    the parser swallow the player's own script; JSON's \\u escapes mean the same string.
+    """
+    return json_text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _tagged_picture(output: Value, names: dict[Value, str], max_nodes: int) -> ET.Element:

@@ -22,6 +22,7 @@ DATASETS = ("moons", "circles", "spirals", "xor")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SAMPLES = 100  # generated data sets have this many points, noise 0.1, seeded by --seed
 MAX_PARAMETERS = 100_000  # train refuses bigger models: a step would take minutes
+EXPLAIN_MAX_PATHS = 100  # graph --explain prints one line per path
 # Without --loss, the first of these that accepts the labels.
 AUTOMATIC_LOSSES = ("hinge", "cross_entropy", "mse")
 # `scalargrad demo`'s training run: fit's documented moons settings, run a little longer.
@@ -200,7 +201,10 @@ def expression_first(arguments: list[str], command: ArgumentParser) -> list[str]
     while index < len(arguments) and arguments[index] != "--":
         argument = arguments[index]
         name = argument.split("=", 1)[0]
-        action = command.options.get(name) or command.options.get(argument[:2])
+        action = _option_named(command, name)
+        attached = argument != name  # --max-nodes=5
+        if action is None and not argument.startswith("--"):
+            action, attached = command.options.get(argument[:2]), True  # -oout.svg
         if argument.startswith("--") and action is None:
             index += 1  # an unknown --option, for argparse to report
             continue
@@ -208,8 +212,8 @@ def expression_first(arguments: list[str], command: ArgumentParser) -> list[str]
             rest = arguments[:index] + arguments[index + 1 :]
             return [" " + argument if argument.startswith("-") else argument, *rest]
         index += 1
-        if argument != name or argument not in command.options or action.nargs in (0, "?"):
-            continue  # a flag, or an option with its value attached (--max-nodes=5, -oout.svg)
+        if attached or action.nargs in (0, "?"):
+            continue  # a flag, or an option with its value attached
         if action.nargs in ("+", "*"):  # --set: items are NAME=NUMBER, an expression has no "="
             while index < len(arguments) and "=" in arguments[index]:
                 index += 1
@@ -218,9 +222,20 @@ def expression_first(arguments: list[str], command: ArgumentParser) -> list[str]
     return arguments
 
 
+def _option_named(command: ArgumentParser, name: str) -> argparse.Action | None:
+    """The option `name`, or the one long option it abbreviates (argparse reads --se as --set)."""
+    if name in command.options:
+        return command.options[name]
+    if not name.startswith("--"):
+        return None
+    found = {action for option, action in command.options.items() if option.startswith(name)}
+    return found.pop() if len(found) == 1 else None
+
+
 def run_graph(args: argparse.Namespace) -> None:
     """`scalargrad graph`: parse, build, backward, render; print the value and gradients."""
     from autograd import explain, render_svg, step_through, topological_order
+    from autograd.explain import count_paths
     from autograd.expression import build_graph, parse_assignments
 
     variables = parse_assignments(args.set)
@@ -242,7 +257,15 @@ def run_graph(args: argparse.Namespace) -> None:
     )
     explanation = None
     if args.explain is not None:  # before the (slow) layout, so that too many paths fail fast
-        explanation = explain(root, next(leaf for leaf in leaves if leaf.label == args.explain))
+        wrt = next(leaf for leaf in leaves if leaf.label == args.explain)
+        paths = count_paths(root, wrt)
+        if paths > EXPLAIN_MAX_PATHS:
+            raise ValueError(
+                f"--explain {args.explain}: {paths} paths lead from {args.explain} to the "
+                f"result, more than the {EXPLAIN_MAX_PATHS} it prints; step through the backward "
+                "pass with --html FILE.html instead"
+            )
+        explanation = explain(root, wrt, max_paths=EXPLAIN_MAX_PATHS)
     root.backward()
     path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
     print(f"{root.label} = {root.data:.6g}")
@@ -351,9 +374,14 @@ def run_demo(args: argparse.Namespace) -> None:
 
 def _demo_paths(out: str, names: Sequence[str]) -> dict[str, str]:
     """The demo's output files in `out` (created), each checked writable before any work."""
+    if not out:
+        raise ValueError("--out needs a directory name, got ''")
     if os.path.exists(out) and not os.path.isdir(out):
         raise NotADirectoryError(f"--out {out} is a file; name a directory for the results")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:  # a file on the way, a read-only parent, ...
+        raise OSError(f"--out {out}: cannot make the directory: {error.strerror}") from None
     paths = {name: os.path.join(out, name) for name in names}
     for path in paths.values():
         _check_writable(f"--out {out}:", path)

@@ -56,7 +56,8 @@ def load(path: str | os.PathLike) -> Module:
     """
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+    # ValueError: JSONDecodeError, UnicodeDecodeError, and an int past Python's digit limit
+    except (ValueError, RecursionError) as error:
         raise ValueError(
             f"{path} is not valid JSON (truncated or not a scalargrad model?): {error}"
         ) from None

@@ -1,7 +1,8 @@
 """Optimizers (SGD, Adagrad, RMSprop, Adam) and learning-rate schedulers, as in `torch.optim`.
 
-Each update rule is PyTorch's, operation for operation, so N steps here and in PyTorch give the
-same weights; `opt.lr` is the learning rate a scheduler changes.
+Each update rule is PyTorch's, in its order of operations, so N steps here and in PyTorch give
+the same weights to rounding (PyTorch's CPU kernels fuse multiply-adds, which Python cannot);
+`opt.lr` is the learning rate a scheduler changes.
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ def _divide(numerator: float, denominator: float) -> float:
 
 
 def _sqrt(x: float) -> float:
-    """math.sqrt, but nan for a negative number (as torch.sqrt) instead of an error."""
+    """math.sqrt, but nan for a negative number (as torch.sqrt) instead of an error.
+
+    A running mean of squares goes negative with RMSprop's alpha > 1 or a loaded state.
+    """
     return math.sqrt(x) if x >= 0 else math.nan
 
 
@@ -70,13 +74,14 @@ class Optimizer:
     """Base class: updates the `.data` of `params` from their `.grad` on each `step()`.
 
     A subclass lists its `hyperparameters` (name -> the check torch.optim applies to it) and
-    per-parameter `buffers` (lists of floats, or None before the first step); `state_dict()`
-    saves both, plus `lr` and the step count. A step computes every new number before it
-    changes any, so it is all or nothing.
+    per-parameter `buffers` (lists of floats; those in `lazy_buffers` are None before the first
+    step); `state_dict()` saves both, plus `lr` and the step count. A step computes every new
+    number before it changes any, so it is all or nothing.
     """
 
     hyperparameters: dict[str, Callable[[str, Any], Any]] = {}
     buffers: tuple[str, ...] = ()
+    lazy_buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float, **settings: Any):
         self.params = list(params)
@@ -160,7 +165,7 @@ class Optimizer:
     def _checked_buffer(self, key: str, buffer: Any) -> list[float] | None:
         """A saved buffer as a new list of floats (or None); ValueError if it is not one."""
         where = f"{type(self).__name__} state_dict[{key!r}]"
-        if buffer is None:
+        if buffer is None and key in self.lazy_buffers:
             return None
         if not isinstance(buffer, list):
             raise ValueError(f"{where} must be a list of numbers, got {buffer!r:.40}")
@@ -189,7 +194,7 @@ class SGD(Optimizer):
     """
 
     hyperparameters = {"momentum": _nonnegative, "nesterov": _flag, "weight_decay": _nonnegative}
-    buffers = ("momentum_buffer",)
+    buffers = lazy_buffers = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -256,7 +261,7 @@ class Adagrad(Optimizer):
         grads = self._gradients(self.weight_decay)
         sums = [s + g * g for s, g in zip(self.sum, grads, strict=True)]
         data = [
-            p.data - lr * _divide(g, math.sqrt(s) + eps)
+            p.data - lr * _divide(g, _sqrt(s) + eps)
             for p, g, s in zip(self.params, grads, sums, strict=True)
         ]
         self._commit(data, sum=sums)
@@ -346,7 +351,7 @@ class Adam(Optimizer):
             v * beta2 + (1 - beta2) * g * g for v, g in zip(self.exp_avg_sq, grads, strict=True)
         ]
         data = [
-            p.data - step_size * _divide(m, math.sqrt(v) / bias_correction2_sqrt + eps)
+            p.data - step_size * _divide(m, _sqrt(v) / bias_correction2_sqrt + eps)
             for p, m, v in zip(self.params, exp_avg, exp_avg_sq, strict=True)
         ]
         self._commit(data, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)

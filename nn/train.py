@@ -218,7 +218,7 @@ def _train_epoch(
 
 def _show_epoch(bar: Any, epoch_loss: float, accuracy: float) -> None:
     """Label the bar with the epoch's means (the postfix first, so it redraws once per epoch)."""
-    figures = f"loss={epoch_loss:.4f}" + (f" acc={accuracy:.3f}" if accuracy == accuracy else "")
+    figures = f"loss={epoch_loss:.4g}" + (f" acc={accuracy:.3f}" if accuracy == accuracy else "")
     bar.set_postfix_str(f"epoch mean {figures}", refresh=False)
     bar.update(1)
 

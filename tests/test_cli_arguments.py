@@ -17,6 +17,9 @@ from tests.helpers import assert_one_error_line, run_cli
         (["--set", "x=3", "-o", "g.svg", "-x*x"], "-x*x = -9", "  d/dx = -6"),
         (["-x", "--set", "x=1"], "-x = -1", "  d/dx = -1"),
         (["--set", "x=3", "--", "-x*x"], "-x*x = -9", "  d/dx = -6"),
+        # argparse takes an abbreviated option; so must the search for the expression
+        (["--se", "x=2", "x*x"], "x*x = 4", "  d/dx = 4"),
+        (["--max-n", "9", "-x*x", "--set", "x=3"], "-x*x = -9", "  d/dx = -6"),
     ],
 )
 def test_graph_finds_the_expression_wherever_it_is(tmp_path, arguments, first_line, gradient):
@@ -57,6 +60,9 @@ def test_graph_argument_errors_are_one_line_in_the_users_words(tmp_path, argumen
         ),
         (["--set", "x=2", "--", "-x"], ["--set", "x=2", "--", "-x"]),
         (["--set", "x=2"], ["--set", "x=2"]),
+        (["--out", "a.svg", "x"], ["x", "--out", "a.svg"]),
+        (["--ma=5", "x"], ["x", "--ma=5"]),
+        (["--bogus", "x"], ["x", "--bogus"]),
     ],
 )
 def test_expression_first_moves_only_the_expression(arguments, expected):

@@ -82,3 +82,14 @@ def test_demo_out_that_is_a_file_is_one_line_exit_2(tmp_path):
     assert finished.returncode == 2
     assert_one_error_line(finished.stderr)
     assert "is a file" in finished.stderr
+
+
+@pytest.mark.parametrize("out", ["", "file/results"])
+def test_demo_out_that_cannot_be_made_says_so_in_the_users_words(tmp_path, out):
+    # os.makedirs's "[Errno 2] No such file or directory: ''" named neither --out nor the cause
+    (tmp_path / "file").write_text("not a directory")
+    finished = run_cli("demo", "--out", out, cwd=tmp_path)
+    assert finished.returncode == 2
+    assert_one_error_line(finished.stderr)
+    assert f"--out {out}" in finished.stderr and "Errno" not in finished.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]

@@ -50,7 +50,9 @@ def test_graph_explain_too_many_paths_is_one_error_line(tmp_path):
     finished = run_cli("graph", expression, "--set", "x=1", "--explain", "x", cwd=tmp_path)
     assert finished.returncode == 2
     assert_one_error_line(finished.stderr)
-    assert "101 paths" in finished.stderr and "backward_steps" in finished.stderr
+    assert "101 paths" in finished.stderr and "--explain x" in finished.stderr
+    # in the command line's words: its user cannot pass max_paths or call backward_steps
+    assert "--html" in finished.stderr and "max_paths" not in finished.stderr
 
 
 def test_version_prints_the_projects_version(tmp_path):

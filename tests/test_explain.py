@@ -136,3 +136,15 @@ def test_explain_long_chain_needs_no_recursion():
         node = node + 1.0
     explanation = explain(node, x)
     assert len(explanation.paths[0]) == 100_001 and explanation.total == 1.0
+
+
+@pytest.mark.parametrize("scales", [(1e308, 1e308), (math.inf, -math.inf)])
+def test_explain_total_past_float_range_is_grads_inf_or_nan_not_an_error(scales):
+    # math.fsum raises OverflowError / ValueError on these sums; grad() gives inf / nan.
+    x = Value(1.0, label="x")
+    y = x * scales[0] + x * scales[1]
+    explanation = explain(y, x)
+    (expected,) = grad(y, [x])
+    assert explanation.terms == list(scales)
+    assert explanation.total == expected or math.isnan(explanation.total) and math.isnan(expected)
+    assert str(explanation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 
 import pytest
 
@@ -58,6 +59,21 @@ def test_atomic_write_interrupted_leaves_the_old_file_and_no_temporary(
         atomic_write(tmp_path / "model.json", "new")
     assert os.listdir(tmp_path) == ["model.json"]
     assert (tmp_path / "model.json").read_text() == "old"
+
+
+@posix
+def test_atomic_write_to_a_pipe_or_device_writes_into_it_and_keeps_it(tmp_path):
+    # It renamed a regular file over the target: `--save /dev/null` as root replaced /dev/null.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    atomic_write(fifo, "through the pipe")
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert received == [b"through the pipe"]
+    assert os.listdir(tmp_path) == ["pipe"]
 
 
 def test_positive_int_accepts_ints_from_one_and_names_the_argument():

@@ -236,3 +236,13 @@ def test_load_bad_architecture_or_weight_is_a_value_error(tmp_path, edit, messag
     path = _write_variant(tmp_path, edit)
     with pytest.raises(ValueError, match=message):
         load(path)
+
+
+def test_load_of_a_number_with_thousands_of_digits_names_the_file(tmp_path):
+    # json.loads raises a plain ValueError (Python's int digit limit), not a JSONDecodeError.
+    path = tmp_path / "long.json"
+    save(MLP(2, [1], seed=0), path)
+    document = path.read_text()
+    path.write_text(re.sub(r"-?\d+\.\d+(e-?\d+)?", "1" * 5000, document, count=1))
+    with pytest.raises(ValueError, match=f"{re.escape(str(path))} is not valid JSON"):
+        load(path)

@@ -357,3 +357,57 @@ def test_optimizer_step_that_fails_midway_changes_nothing(name):
         optimizer.step()
     assert model.state_dict() == weights
     assert optimizer.state_dict() == state
+
+
+@pytest.mark.parametrize(
+    ("make", "key"),
+    [
+        (Adagrad, "sum"),
+        (RMSprop, "square_avg"),
+        (lambda p: RMSprop(p, momentum=0.9), "momentum_buffer"),
+        (Adam, "exp_avg"),
+        (Adam, "exp_avg_sq"),
+    ],
+)
+def test_optimizer_load_state_dict_refuses_none_for_a_buffer_step_needs(make, key):
+    # None was taken and step() then raised TypeError: only SGD's momentum buffer starts as None.
+    optimizer = make(MLP(2, [2, 1], seed=0).parameters())
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match="must be a list of numbers"):
+        optimizer.load_state_dict({**before, key: None})
+    assert optimizer.state_dict() == before
+
+
+def test_sgd_load_state_dict_takes_the_momentum_buffer_of_no_step_yet():
+    fresh, loaded = (MLP(2, [2, 1], seed=0) for _ in range(2))
+    first = SGD(fresh.parameters(), lr=0.1, momentum=0.9)
+    second = SGD(loaded.parameters(), lr=0.1, momentum=0.9)
+    second.load_state_dict(first.state_dict())
+    for model, optimizer in ((fresh, first), (loaded, second)):
+        optimizer.zero_grad()
+        mse_loss([model(x) for x in X], Y).backward()
+        optimizer.step()
+    assert loaded.state_dict() == fresh.state_dict()
+
+
+@pytest.mark.parametrize(("name", "buffer"), [("Adam", "exp_avg_sq"), ("Adagrad", "sum")])
+def test_optimizer_negative_loaded_square_buffer_gives_torchs_nan_not_an_error(name, buffer):
+    # math.sqrt raised "math domain error" where torch.sqrt gives nan (RMSprop already did).
+    import nn.optim
+    from autograd import Value
+
+    ours = [Value(1.0)]
+    optimizer = getattr(nn.optim, name)(ours, lr=0.1)
+    optimizer.load_state_dict({**optimizer.state_dict(), buffer: [-4.0]})
+    theirs = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    torch_optimizer = getattr(torch.optim, name)([theirs], lr=0.1)
+    theirs.grad = torch.zeros(1, dtype=torch.float64)
+    torch_optimizer.step()  # creates the state, moves nothing
+    state = torch_optimizer.state_dict()
+    state["state"][0][buffer] = torch.tensor([-4.0], dtype=torch.float64)
+    state["state"][0]["step"] = torch.tensor(0.0)
+    torch_optimizer.load_state_dict(state)
+    ours[0].grad, theirs.grad = 0.5, torch.tensor([0.5], dtype=torch.float64)
+    optimizer.step()
+    torch_optimizer.step()
+    assert math.isnan(theirs.item()) and math.isnan(ours[0].data)

@@ -139,6 +139,15 @@ def test_fit_shows_progress_bar_unless_disabled(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_fit_progress_bar_shows_a_huge_loss_in_a_few_digits(capsys):
+    # "{:.4f}" printed a loss of 1e300 as 301 digits
+    X = [[0.5, -0.5], [-0.5, 0.5]]
+    history = fit(MLP(2, [3, 1], seed=0), X, [1e150, -1e150], loss="mse", epochs=1)
+    shown = re.findall(r"loss=(\S+)", capsys.readouterr().err)
+    assert shown and all(len(figure) <= 10 for figure in shown), shown
+    assert float(shown[-1]) == pytest.approx(history["loss"][-1], rel=1e-3)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 
-from autograd import Value, step_through, topological_order
+from autograd import Value, explain, step_through, topological_order
 from nn.seed_example import START, build_seed_network, forward, hand_gradients
 from tests.helpers import all_grads, build_program, graph_programs
 
@@ -91,6 +91,30 @@ def test_player_reused_value_accumulates_in_two_steps():
     assert lines[2] == "a.grad += b.grad × 1 = 3 × 1 = 3, so a.grad = 3 + 3 = 6"
     assert player.grads(1) == {c: 1.0, b: 3.0}
     assert player.grads(2) == {c: 1.0, b: 3.0, a: 6.0}
+
+
+def _reused_through_a_zero():
+    a, z = Value(2.0, label="a"), Value(0.0, label="z")
+    return a * z + a * 5  # a first receives 0 (through a*z), then 5
+
+
+def _reused_through_an_infinity():
+    a, b = Value(2.0, label="a"), Value(math.inf, label="b")
+    return a * b + a * b  # a receives inf twice
+
+
+@pytest.mark.parametrize("make", [_reused_through_a_zero, _reused_through_an_infinity])
+def test_player_caption_adds_up_every_reused_value_and_only_those(make):
+    # A value's later steps add to what it holds, whatever the numbers: reuse was guessed from
+    # accumulated != contribution, which missed 0 + 5 and inf + inf.
+    player = step_through(make())
+    received = set()
+    for frame in player.frames[1:]:
+        lines = [line for line in frame.caption.splitlines() if ".grad += " in line]
+        for step, line in zip(frame.steps, lines, strict=True):
+            parent = line.split(".grad += ")[0]
+            assert (f", so {parent}.grad = " in line) == (step.parent in received), line
+            received.add(step.parent)
 
 
 def test_player_html_has_the_spec_controls_and_no_network():
@@ -194,3 +218,14 @@ def test_player_picture_refuses_more_than_max_nodes_before_layout(tmp_path):
     with pytest.raises(ValueError, match="max_nodes=3"):
         player.save(tmp_path / "p.html")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_player_and_explain_show_unprintable_label_characters_as_escape_codes():
+    # a lone surrogate made save() (and printing explain) raise UnicodeEncodeError
+    a = Value(2.0, label="a\ud800\x07")
+    b = a * 3
+    player, text = step_through(b), str(explain(b, a))
+    for shown in (text, *(frame.caption for frame in player.frames)):
+        shown.encode("utf-8")
+    assert "(a\\ud800\\x07).grad += " in player.frames[-1].caption
+    assert "/d(a\\ud800\\x07)" in text

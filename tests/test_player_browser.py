@@ -158,3 +158,20 @@ def test_browser_player_plays_in_a_notebook_exported_to_html(chromium, tmp_path)
     page.click('button[data-step="last"]')
     assert frame_of(page) == len(player) - 1
     assert caption_of(page) == player.frames[-1].caption
+
+
+def test_browser_player_plays_whatever_markup_its_labels_hold(chromium, tmp_path):
+    # "<!--<script>" in the frames' JSON made the HTML parser swallow the player's own script,
+    # "</script>" would end the JSON early: the labels must reach the page as plain text.
+    a = Value(2.0, label="<!--<script>")
+    b = Value(3.0, label="</script><script>document.title='injected'</script>")
+    c = a * b
+    c.label = "&amp; <b>"
+    player = step_through(c)
+    page, errors = open_page(chromium, player.save(tmp_path / "markup.html"))
+    assert frame_of(page) == 0
+    page.click('button[data-step="last"]')
+    assert frame_of(page) == len(player) - 1
+    assert caption_of(page) == player.frames[-1].caption
+    assert "&amp; <b>" in caption_of(page)
+    assert page.title() != "injected" and errors == []
