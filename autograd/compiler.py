@@ -1,11 +1,11 @@
 """`compile(root)`: the graph below `root` traced once into straight-line Python over floats.
 
 Each op's forward and derivative rules from the rule table are pasted in as expressions over
-locals, so a call builds no Values and costs less than hand-written loops. Limits: generating and
-compiling take 15-30 us per node (a 10**6-node chain: ~15 s, ~1 GB at the peak, ~30 MB of
-source; the benchmark's W6 MLP, 566,000 nodes: ~16 s, 35 MB). The first 4-5 calls run about 30%
-slower: CPython 3.11 specializes a function's bytecode only after ~8 entries, and each chunk is
-entered twice per call.
+locals, so a call builds no Values and costs less than hand-written loops. Chunks of the graph
+that have one shape share one compiled template, so compiling costs ~4 us per node where the
+graph repeats itself (the benchmark's W6 MLP, 566,000 nodes: ~2.5 s; a 10**6-node chain: ~5 s)
+and ~15 us where it does not. The first 4-5 calls run about 30% slower: CPython 3.11
+specializes a function's bytecode only after ~8 entries, and each chunk is entered twice per call.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from autograd.engine import topological_order
 from autograd.ops import FLOAT_FUNCTIONS, OPS, Op
 from autograd.value import Value, domain_error
 
-# Interior nodes per generated function. CPython compiles one function of 10**5 lines about twice
-# as slowly per line as many small ones; values that cross a chunk boundary go through a list.
+# Interior nodes per generated function, at most (at least half of it, see `_cut`). CPython
+# compiles one function of 10**5 lines about twice as slowly per line as many small ones; values
+# that cross a chunk boundary go through a list.
 CHUNK_NODES = 4000
 
 _RULE_VARIABLES = ("x", "y", "out")
