@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import builtins
 import math
-import re
 import random
+import re
 
 import pytest
 from hypothesis import assume, given, settings
@@ -457,7 +457,7 @@ def test_compile_shares_one_template_between_repeated_samples(monkeypatch):
 
 def test_compile_source_has_every_placeholder_filled_in():
     a = Value(1.5)
-    graph = compile((a - 0.125) * 3.0 + a ** 2.5)
+    graph = compile((a - 0.125) * 3.0 + a**2.5)
     source = graph.source
     builtins.compile(source, "<source>", "exec")  # valid Python
     for constant in ("0.125", "3.0", "2.5", "store[0]", "store[1]"):
