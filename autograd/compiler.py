@@ -17,6 +17,7 @@ import io
 import itertools
 import keyword
 import math
+import random
 import re
 import tokenize
 import types
@@ -248,8 +249,10 @@ def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:
 # other ints that large (constants are floats), and the compiler folds nothing into them.
 _PLACEHOLDER = 2**50
 _USED_OUTSIDE, _KEPT, _ONE_USER_HERE, _ROOT = 1, 2, 4, 8  # a node's flags in a key
-_BASE, _MODULUS = 1_000_003, 2**61 - 1  # the chunk cutter's rolling hash
 _FAR = 16  # an input this many nodes back or more looks the same to the chunk cutter
+# A node's shape for the cutter: its op, and for x and y: a constant, how far back, or a leaf;
+# as a number below 2**15, which this table turns into a random 64-bit one (see _cut).
+_SHAPES = [*map(random.Random(15).getrandbits, [64] * 2**15)]
 
 
 class _Generator:
@@ -267,30 +270,33 @@ class _Generator:
         self.inputs = inputs = []  # per node: (x position, y position)
         users = [0] * count
         last_user = [-1] * count
-        shapes = []  # per node, what the chunk cutter looks at
-        op_ids = _OP_IDS
+        shapes = []  # per node, what the chunk cutter looks at (see _SHAPES)
+        op_ids, far, random_of = _OP_IDS, _FAR, _SHAPES
         # One pass over ~10**6 nodes: the loop body is spelled out, with no helper calls.
         for i, node in enumerate(interior):
-            x = where[node._x] if node._dx is not None else None
-            y = where[node._y] if node._dy is not None else None
-            inputs.append((x, y))
-            x = -2 if x is None else x
-            y = -2 if y is None else y
-            if x != -2:  # the cutter sees an input as how far back it is, a leaf or a constant
+            shape = op_ids[node._op]
+            if node._dx is None:
+                x = None
+            else:
+                x = where[node._x]
                 if x >= 0:
                     users[x] += 1
                     last_user[x] = i
-                    x = i - x if i - x < _FAR else _FAR
+                    shape += 32 * (i - x if i - x < far else far)
                 else:
-                    x = -1
-            if y != -2:
+                    shape += 32 * (far + 1)
+            if node._dy is None:
+                y = None
+            else:
+                y = where[node._y]
                 if y >= 0:
                     users[y] += 1
                     last_user[y] = i
-                    y = i - y if i - y < _FAR else _FAR
+                    shape += 1024 * (i - y if i - y < far else far)
                 else:
-                    y = -1
-            shapes.append(hash((op_ids[node._op], x, y)))
+                    shape += 1024 * (far + 1)
+            inputs.append((x, y))
+            shapes.append(random_of[shape])
         self.users, self.last_user = users, last_user
         self.bounds = _cut(shapes, CHUNK_NODES)
         self.chunk_end = chunk_end = [0] * count  # where each node's chunk ends
@@ -378,21 +384,18 @@ def _constant(op: Op, position: int, number: float, values: list) -> str:
 def _cut(shapes: list[int], most: int) -> list[tuple[int, int]]:
     """(start, end) of each chunk of `most // 2` to `most` nodes.
 
-    A chunk ends after the node, in that window, whose context (the shapes of the `most // 2`
-    nodes up to it, as a rolling hash) is lowest; a node whose context repeats one of the 4
+    A chunk ends after the node, in that window, whose context (the sum of the random shapes of
+    the `most // 2` nodes up to it) is lowest; a node whose context repeats one of the 4
     before it (deep in a run of like nodes) never ends one. So the cuts depend on the content,
     not on where the previous chunk ended, and repeated stretches of a graph (its samples, a
     layer's neurons) are cut alike.
     """
     count = len(shapes)
     least = max(1, most // 2)
-    shift = pow(_BASE, least, _MODULUS)
-    prefix = [0, *itertools.accumulate(shapes, lambda h, shape: (h * _BASE + shape) % _MODULUS)]
+    prefix = [0, *itertools.accumulate(shapes)]
     padded = [0] * least + prefix  # a context reaching before the first node sees zeros
-    contexts = [
-        (h - old * shift) % _MODULUS for h, old in zip(prefix[1:], padded[1:], strict=False)
-    ]
-    never = _MODULUS  # above every context
+    contexts = [h - old for h, old in zip(prefix[1:], padded[1:], strict=False)]
+    never = 2**64 * (count + 1)  # above every context
     ends = [
         never if context in (a, b, c, d) else context
         for context, a, b, c, d in zip(
