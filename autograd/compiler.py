@@ -250,13 +250,16 @@ def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:
 _PLACEHOLDER = 2**50
 _USED_OUTSIDE, _KEPT, _ONE_USER_HERE, _ROOT = 1, 2, 4, 8  # a node's flags in a key
 _FAR = 16  # an input this many nodes back or more looks the same to the chunk cutter
-# A node's shape for the cutter: its op, and for x and y: a constant, how far back, or a leaf;
-# as a number below 2**15, which this table turns into a random 64-bit one (see _cut).
-_SHAPES = [*map(random.Random(15).getrandbits, [64] * 2**15)]
+# A node's shape for the cutter: its op, and for x and y a code: 0 for a constant, 1.._FAR for
+# how far back, _FAR + 1 for a leaf; numbered op + ops * (x + codes * y), which this table
+# turns into a random 64-bit number (see _cut).
+_OP_IDS = {op: number for number, op in enumerate(OPS.values())}
+_X_STEP, _Y_STEP = len(_OP_IDS), len(_OP_IDS) * (_FAR + 2)
+_SHAPES = [*map(random.Random(15).getrandbits, [64] * (_Y_STEP * (_FAR + 2)))]
 
 
 class _Generator:
-    """Plans a traced graph's chunks and store slots, and writes each chunk's template."""
+    """Plans a traced graph's chunks and store slots; `shape` gives each chunk's key."""
 
     def __init__(
         self, root: Value, order: list[Value], leaves: tuple[Value, ...], keep: Sequence[Value]
@@ -271,7 +274,7 @@ class _Generator:
         users = [0] * count
         last_user = [-1] * count
         shapes = []  # per node, what the chunk cutter looks at (see _SHAPES)
-        op_ids, far, random_of = _OP_IDS, _FAR, _SHAPES
+        op_ids, far, random_of, x_step, y_step = _OP_IDS, _FAR, _SHAPES, _X_STEP, _Y_STEP
         # One pass over ~10**6 nodes: the loop body is spelled out, with no helper calls.
         for i, node in enumerate(interior):
             shape = op_ids[node._op]
@@ -282,9 +285,9 @@ class _Generator:
                 if x >= 0:
                     users[x] += 1
                     last_user[x] = i
-                    shape += 32 * (i - x if i - x < far else far)
+                    shape += x_step * (i - x if i - x < far else far)
                 else:
-                    shape += 32 * (far + 1)
+                    shape += x_step * (far + 1)
             if node._dy is None:
                 y = None
             else:
@@ -292,9 +295,9 @@ class _Generator:
                 if y >= 0:
                     users[y] += 1
                     last_user[y] = i
-                    shape += 1024 * (i - y if i - y < far else far)
+                    shape += y_step * (i - y if i - y < far else far)
                 else:
-                    shape += 1024 * (far + 1)
+                    shape += y_step * (far + 1)
             inputs.append((x, y))
             shapes.append(random_of[shape])
         self.users, self.last_user = users, last_user
@@ -636,6 +639,3 @@ def _placeholder_safe(op: Op, constant: str) -> bool:
     first, second = consts
     renamed = [_PLACEHOLDER + 1 if type(c) is int and c == _PLACEHOLDER else c for c in first]
     return _PLACEHOLDER in first and renamed == second
-
-
-_OP_IDS = {op: number for number, op in enumerate(OPS.values())}
