@@ -340,27 +340,20 @@ class _Generator:
         for i in range(start, end):
             node = interior[i]
             op = node._op
-            x, y = inputs[i]
-            if x is None:
-                x = _constant(op, 0, node._x, values)
-            elif x >= start:
-                x -= start
-            else:
-                k = outside.get(x)
-                if k is None:
-                    k = outside[x] = len(outside)
-                    values += (value_slot[x], grad_slot[x])
-                x = -1 - k
-            if y is None:
-                y = None if node._y is None else _constant(op, 1, node._y, values)
-            elif y >= start:
-                y -= start
-            else:
-                k = outside.get(y)
-                if k is None:
-                    k = outside[y] = len(outside)
-                    values += (value_slot[y], grad_slot[y])
-                y = -1 - k
+            entry = [op]
+            for position, source in enumerate(inputs[i]):
+                if source is None:  # a constant, or no y
+                    constant = node._y if position else node._x
+                    source = None if constant is None else _constant(op, position, constant, values)
+                elif source >= start:
+                    source -= start
+                else:
+                    k = outside.get(source)
+                    if k is None:
+                        k = outside[source] = len(outside)
+                        values += (value_slot[source], grad_slot[source])
+                    source = -1 - k
+                entry.append(source)
             flags = 0
             if last_user[i] >= end:
                 flags = _USED_OUTSIDE
@@ -372,7 +365,8 @@ class _Generator:
                 flags |= _ONE_USER_HERE
             if i == self.root_position:
                 flags |= _ROOT
-            key.append((op, x, y, flags))
+            entry.append(flags)
+            key.append(tuple(entry))
         return tuple(key), values
 
 
