@@ -264,7 +264,6 @@ class _Generator:
     def __init__(
         self, root: Value, order: list[Value], leaves: tuple[Value, ...], keep: Sequence[Value]
     ):
-        self.root = root
         interior = self.interior = [node for node in order if node._op is not None]
         count = len(interior)
         # Inputs as positions: interior nodes 0.., leaf k as -1 - k, a constant as None.
@@ -302,7 +301,7 @@ class _Generator:
             shapes.append(random_of[shape])
         self.users, self.last_user = users, last_user
         self.bounds = _cut(shapes, CHUNK_NODES)
-        self.chunk_end = chunk_end = [0] * count  # where each node's chunk ends
+        chunk_end = [0] * count  # where each node's chunk ends
         for start, end in self.bounds:
             chunk_end[start:end] = [end] * (end - start)
         self.value_slot = {-1 - k: k for k in range(len(leaves))}
