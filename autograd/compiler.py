@@ -1,11 +1,11 @@
 """`compile(root)`: the graph below `root` traced once into straight-line Python over floats.
 
 Each op's forward and derivative rules from the rule table are pasted in as expressions over
-locals, so a call builds no Values and costs less than hand-written loops. Limits: generating and
-compiling take 15-30 us per node (a 10**6-node chain: ~15 s, ~1 GB at the peak, ~30 MB of
-source; the benchmark's W6 MLP, 566,000 nodes: ~16 s, 35 MB). The first 4-5 calls run about 30%
-slower: CPython 3.11 specializes a function's bytecode only after ~8 entries, and each chunk is
-entered twice per call.
+locals, so a call builds no Values and costs less than hand-written loops. Chunks of the graph
+that have one shape share one compiled template, so compiling costs ~4 us per node where the
+graph repeats itself (the benchmark's W6 MLP, 566,000 nodes: ~2.5 s; a 10**6-node chain: ~5 s)
+and ~15 us where it does not. The first 4-5 calls run about 30% slower: CPython 3.11
+specializes a function's bytecode only after ~8 entries, and each chunk is entered twice per call.
 """
 
 from __future__ import annotations
@@ -14,19 +14,24 @@ import builtins
 import functools
 import gc
 import io
+import itertools
 import keyword
 import math
+import random
+import re
 import tokenize
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
 from autograd.engine import topological_order
-from autograd.ops import FLOAT_FUNCTIONS, Op
+from autograd.ops import FLOAT_FUNCTIONS, OPS, Op
 from autograd.value import Value, domain_error
 
-# Interior nodes per generated function. CPython compiles one function of 10**5 lines about twice
-# as slowly per line as many small ones; values that cross a chunk boundary go through a list.
+# Interior nodes per generated function, at most (at least half of it, see `_cut`). CPython
+# compiles one function of 10**5 lines about twice as slowly per line as many small ones; values
+# that cross a chunk boundary go through a list.
 CHUNK_NODES = 4000
 
 _RULE_VARIABLES = ("x", "y", "out")
@@ -99,37 +104,46 @@ class CompiledGraph:
     """
 
     def __init__(self, root: Value, keep: Sequence[Value] = ()):
-        order = topological_order(root)
-        self.leaves: tuple[Value, ...] = tuple(node for node in order if node._op is None)
-        in_graph = set(order) if keep else ()
-        for node in keep:
-            if node not in in_graph:
-                raise ValueError(f"compile: keep holds {node!r}, which root does not depend on")
         # The graph's Values are all alive, so each automatic garbage collection would walk them
-        # all, for nothing: generation creates no cycles. Switching it off saves about a third.
+        # all, for nothing: tracing and generating create no cycles.
         collecting = gc.isenabled()
         gc.disable()
         try:
+            order = topological_order(root)
+            self.leaves: tuple[Value, ...] = tuple(node for node in order if node._op is None)
+            in_graph = set(order) if keep else ()
+            for node in keep:
+                if node not in in_graph:
+                    raise ValueError(f"compile: keep holds {node!r}, which root does not depend on")
             generator = _Generator(root, order, self.leaves, keep)
-            self._sources = generator.chunks()
+            namespace = dict(FLOAT_FUNCTIONS)
+            self._parts = []  # per chunk: (its template, the values of its placeholders)
+            templates = {}
+            for start, end in generator.bounds:
+                key, values = generator.shape(start, end)
+                template = templates.get(key)
+                if template is None:
+                    template = templates[key] = _Template(key, namespace)
+                self._parts.append((template, values))
+            if not generator.interior:  # the root is a leaf: its data, and its gradient 1
+                self._parts.append((_Template(None, namespace), []))
+            self._chunks = tuple(
+                template.instance(values, namespace) for template, values in self._parts
+            )
         finally:
             if collecting:
                 gc.enable()
         self._order = order  # the traced graph, to find the failing op of a domain error
-        self._kept_slots = [generator.value_slot[node] for node in keep]
+        self._kept_slots = [generator.value_slot[generator.where[node]] for node in keep]
         self._store: list | None = None  # the last call's values, for kept_values
         self._blank = [0.0] * (generator.store_size - len(self.leaves))  # all but leaf data
-        # One chunk at a time: compiling them all at once would hold every chunk's syntax tree.
-        namespace = dict(FLOAT_FUNCTIONS)
-        for number, source in enumerate(self._sources):
-            code = builtins.compile(source, f"<compiled graph, chunk {number}>", "exec")
-            exec(code, namespace)  # noqa: S102 - the source is generated from the rule table
-        self._chunks = tuple(namespace[f"chunk_{number}"] for number in range(len(self._sources)))
 
     @property
     def source(self) -> str:
         """The generated Python: one generator function per chunk of the graph."""
-        return "\n".join(self._sources)
+        return "\n".join(
+            template.filled(number, values) for number, (template, values) in enumerate(self._parts)
+        )
 
     def __call__(self) -> float:
         """Recompute the output from the leaves' data, add d output / d leaf to each leaf's grad."""
@@ -216,166 +230,357 @@ def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:
 # those later chunks read, and yields (the last chunk yields the output). Resumed in reverse
 # order, it runs its backward: it loads the grads later chunks added to its nodes and to earlier
 # ones, adds its own contributions in the eager engine's order, and saves them back (an input
-# from an earlier chunk that gets one contribution here has it added to its slot directly).
+# from an earlier chunk that gets one contribution here has it added to its slot in place).
 #
 # Two rewrites keep the code close to what one would write by hand, without changing a single
 # float: a node used once, whose value no derivative rule reads (the products in a neuron's
 # sum), is inlined into its user's expression instead of getting a variable; and a node whose
 # only gradient is its user's, passed through unchanged (a term of a sum), shares its variable.
+#
+# Generating and compiling source costs ~15 us per node, so chunks of the same shape share one
+# compiled template. A chunk's shape (its key) says, per node, its op, where each input comes
+# from (a node of the chunk, the k-th outside input, a constant) and how the node is used; the
+# store slots and most constants are the template's placeholder constants, replaced per chunk
+# in a copy of the code object (`CodeType.replace`), which costs microseconds. Chunks end where
+# the content says (the smallest hash in a window), so a layer's or a sample's repeated
+# structure gives repeated keys wherever it starts.
+
+# Placeholder j is the int _PLACEHOLDER + j, for a store slot or a constant: the code never holds
+# other ints that large (constants are floats), and the compiler folds nothing into them.
+_PLACEHOLDER = 2**50
+_USED_OUTSIDE, _KEPT, _ONE_USER_HERE, _ROOT = 1, 2, 4, 8  # a node's flags in a key
+_FAR = 16  # an input this many nodes back or more looks the same to the chunk cutter
+# A node's shape for the cutter: its op, and for x and y a code: 0 for a constant, 1.._FAR for
+# how far back, _FAR + 1 for a leaf; numbered op + ops * (x + codes * y), which this table
+# turns into a random 64-bit number (see _cut).
+_OP_IDS = {op: number for number, op in enumerate(OPS.values())}
+_X_STEP, _Y_STEP = len(_OP_IDS), len(_OP_IDS) * (_FAR + 2)
+_SHAPES = [*map(random.Random(15).getrandbits, [64] * (_Y_STEP * (_FAR + 2)))]
 
 
 class _Generator:
-    """Writes the generated source for one traced graph, chunk by chunk."""
+    """Plans a traced graph's chunks and store slots; `shape` gives each chunk's key."""
 
     def __init__(
         self, root: Value, order: list[Value], leaves: tuple[Value, ...], keep: Sequence[Value]
     ):
-        self.root = root
-        self.kept = set(keep)
-        self.leaves = leaves
-        self.name = name = {node: f"v{position}" for position, node in enumerate(order)}
-        self.interior = [node for node in order if node._op is not None]
-        self.chunk_of = {}
-        self.parents = {}  # node -> its Value inputs, each as (input, 0 for x or 1 for y)
-        self.operands = {}  # node -> [x, y] as source text: a local's name or a literal
-        self.users = users = {node: [] for node in order}  # node -> each (user, position)
+        interior = self.interior = [node for node in order if node._op is not None]
+        count = len(interior)
+        # Inputs as positions: interior nodes 0.., leaf k as -1 - k, a constant as None.
+        self.where = where = {leaf: -1 - k for k, leaf in enumerate(leaves)}
+        where.update({node: i for i, node in enumerate(interior)})
+        self.inputs = inputs = []  # per node: (x position, y position)
+        users = [0] * count
+        last_user = [-1] * count
+        shapes = []  # per node, what the chunk cutter looks at (see _SHAPES)
+        op_ids, far, random_of, x_step, y_step = _OP_IDS, _FAR, _SHAPES, _X_STEP, _Y_STEP
         # One pass over ~10**6 nodes: the loop body is spelled out, with no helper calls.
-        for position, node in enumerate(self.interior):
-            self.chunk_of[node] = position // CHUNK_NODES
-            x, y = node._x, node._y
-            parents = []
-            if node._dx is not None:
-                parents.append((x, 0))
-                users[x].append((node, 0))
-                x = name[x]
+        for i, node in enumerate(interior):
+            shape = op_ids[node._op]
+            if node._dx is None:
+                x = None
             else:
-                x = _literal(x)
-            if node._dy is not None:
-                parents.append((y, 1))
-                users[y].append((node, 1))
-                y = name[y]
+                x = where[node._x]
+                if x >= 0:
+                    users[x] += 1
+                    last_user[x] = i
+                    shape += x_step * (i - x if i - x < far else far)
+                else:
+                    shape += x_step * (far + 1)
+            if node._dy is None:
+                y = None
             else:
-                y = "None" if y is None else _literal(y)
-            self.parents[node] = parents
-            self.operands[node] = [x, y]
-        self.value_slot = {leaf: position for position, leaf in enumerate(leaves)}
-        self.grad_slot = {leaf: len(leaves) + position for position, leaf in enumerate(leaves)}
+                y = where[node._y]
+                if y >= 0:
+                    users[y] += 1
+                    last_user[y] = i
+                    shape += y_step * (i - y if i - y < far else far)
+                else:
+                    shape += y_step * (far + 1)
+            inputs.append((x, y))
+            shapes.append(random_of[shape])
+        self.users, self.last_user = users, last_user
+        self.bounds = _cut(shapes, CHUNK_NODES)
+        chunk_end = [0] * count  # where each node's chunk ends
+        for start, end in self.bounds:
+            chunk_end[start:end] = [end] * (end - start)
+        self.value_slot = {-1 - k: k for k in range(len(leaves))}
+        self.grad_slot = {-1 - k: len(leaves) + k for k in range(len(leaves))}
         self.store_size = 2 * len(leaves)
-        for node in self.interior:
-            chunk = self.chunk_of[node]
-            if any(self.chunk_of[user] != chunk for user, _ in self.users[node]):
-                self.value_slot[node] = self.store_size
-                self.grad_slot[node] = self.store_size + 1
+        for i in range(count):
+            if last_user[i] >= chunk_end[i]:
+                self.value_slot[i] = self.store_size
+                self.grad_slot[i] = self.store_size + 1
                 self.store_size += 2
-        for node in keep:  # leaves and nodes later chunks read have a value slot already
-            if node not in self.value_slot:
-                self.value_slot[node] = self.store_size
+        self.kept = {where[node] for node in keep}
+        for i in self.kept:  # leaves and nodes later chunks read have a value slot already
+            if i not in self.value_slot:
+                self.value_slot[i] = self.store_size
                 self.store_size += 1
+        self.root_position = where[root] if interior else None
 
-    def chunks(self) -> list[str]:
-        """The source of each chunk's generator function, `chunk_0`, `chunk_1`, ..."""
-        if not self.interior:  # the root is a leaf: the output is its data, its gradient 1
-            return ["def chunk_0(store):\n    yield store[0]\n    store[1] = 1.0\n"]
-        return [
-            self.chunk(first // CHUNK_NODES, self.interior[first : first + CHUNK_NODES])
-            for first in range(0, len(self.interior), CHUNK_NODES)
-        ]
+    def shape(self, start: int, end: int) -> tuple[tuple, list]:
+        """The key of the chunk interior[start:end] and the values of its placeholders.
 
-    def chunk(self, number: int, nodes: list[Value]) -> str:
-        """One generator: the forward of `nodes`, a yield, then their backward."""
-        name, root = self.name, self.root
-        free_names = {"inf", "nan"}  # constants may need them
-        external = {}  # inputs computed outside this chunk (leaves, earlier chunks), in use order
-        inlined = {}  # node -> (its expression, how deeply inlined expressions nest in it)
-        forward = []
-        for node in nodes:
-            operands = self.operands[node]
-            nesting = 0
-            for parent, position in self.parents[node]:
-                if parent in inlined:
-                    expression, depth = inlined[parent]
-                    operands = operands.copy()
-                    operands[position] = f"({expression})"
-                    nesting = max(nesting, depth)
-                elif self.chunk_of.get(parent) != number:
-                    external[parent] = None
-            rules = _op_rules(node._op)
-            free_names |= rules.free_names
-            expression = rules.forward.format(x=operands[0], y=operands[1])
-            if nesting < _MAX_INLINE_DEPTH and self.inlinable(node, number):
-                inlined[node] = (expression, nesting + 1)
-            else:
-                forward.append(f"    {name[node]} = {expression}")
-
-        shared = [node for node in nodes if node in self.grad_slot]
-        # An input from outside the chunk that gets one gradient term here (a weight, once per
-        # sample) adds it to its slot in place, rather than being loaded, updated and saved.
-        terms = dict.fromkeys(external, 0)
-        for node in nodes:
-            for parent, _ in self.parents[node]:
-                if parent in terms:
-                    terms[parent] += 1
-        in_place = {node for node, count in terms.items() if count == 1}
-        accumulated = [node for node in external if node not in in_place]
-        grad_name = {node: "g" + name[node][1:] for node in (*shared, *accumulated, root)}
-        backward = []
-        for node in reversed(nodes):
-            gradient = grad_name[node]
-            rules = _op_rules(node._op)
-            operands = self.operands[node]
-            for parent, position in self.parents[node]:
-                constant = rules.constants[position]
-                negative = constant == -1.0
-                if constant in (1.0, -1.0):  # add, sub, neg: no multiplication by +-1
-                    term = gradient
-                else:
-                    local_grad = rules.grads[position].format(
-                        x=operands[0], y=operands[1], out=name[node]
-                    )
-                    if not local_grad.isidentifier():
-                        local_grad = f"({local_grad})"
-                    term = f"{local_grad} * {gradient}"
-                sign = "-" if negative else "+"
-                if parent in in_place:
-                    backward.append(f"    store[{self.grad_slot[parent]}] {sign}= {term}")
-                elif parent in grad_name:
-                    backward.append(f"    {grad_name[parent]} {sign}= {term}")
-                elif term == gradient and not negative and len(self.users[parent]) == 1:
-                    grad_name[parent] = gradient  # the user's gradient, unchanged: share it
-                else:
-                    grad_name[parent] = "g" + name[parent][1:]
-                    backward.append(f"    {grad_name[parent]} = {'-' if negative else ''}{term}")
-
-        # Default arguments make the rule functions locals: a global lookup per use is slower.
-        defaults = "".join(f", {function}={function}" for function in sorted(free_names))
-        lines = [f"def chunk_{number}(store{defaults}):"]
-        lines += [f"    {name[node]} = store[{self.value_slot[node]}]" for node in external]
-        lines += forward
-        saved = [node for node in nodes if node in self.value_slot]  # shared and kept nodes
-        lines += [f"    store[{self.value_slot[node]}] = {name[node]}" for node in saved]
-        if self.chunk_of[root] == number:
-            lines += [f"    yield {name[root]}", f"    {grad_name[root]} = 1.0"]
-        else:
-            lines.append("    yield")
-        lines += [f"    {grad_name[node]} = store[{self.grad_slot[node]}]" for node in shared]
-        lines += [f"    {grad_name[node]} = store[{self.grad_slot[node]}]" for node in accumulated]
-        lines += backward
-        lines += [f"    store[{self.grad_slot[node]}] = {grad_name[node]}" for node in accumulated]
-        return "\n".join(lines) + "\n"
-
-    def inlinable(self, node: Value, chunk: int) -> bool:
-        """True if `node` can be an expression inside its only user instead of a variable."""
-        users = self.users[node]
-        if len(users) != 1 or node in self.kept or _op_rules(node._op).grads_read_out:
-            return False
-        user, position = users[0]
-        if self.chunk_of[user] != chunk:
-            return False
-        rules = _op_rules(user._op)
-        # The forward must evaluate it exactly once, and no derivative the user emits read it.
-        return rules.forward_once[position] and not any(
-            rules.grads_read[rule][position] for _, rule in self.parents[user]
+        Per node: (op, x, y, flags), an input being a node's index in the chunk (>= 0), -1 - k
+        for the k-th outside input, "" for a constant that is a placeholder, or the source text
+        of a constant baked in. Placeholders are numbered in the order `_Template` reads them.
+        """
+        interior, inputs, kept = self.interior, self.inputs, self.kept
+        value_slot, grad_slot, users, last_user = (
+            self.value_slot,
+            self.grad_slot,
+            self.users,
+            self.last_user,
         )
+        outside = {}
+        key = []
+        values = []
+        for i in range(start, end):
+            node = interior[i]
+            op = node._op
+            entry = [op]
+            for position, source in enumerate(inputs[i]):
+                if source is None:  # a constant, or no y
+                    constant = node._y if position else node._x
+                    source = None if constant is None else _constant(op, position, constant, values)
+                elif source >= start:
+                    source -= start
+                else:
+                    k = outside.get(source)
+                    if k is None:
+                        k = outside[source] = len(outside)
+                        values += (value_slot[source], grad_slot[source])
+                    source = -1 - k
+                entry.append(source)
+            flags = 0
+            if last_user[i] >= end:
+                flags = _USED_OUTSIDE
+                values += (value_slot[i], grad_slot[i])
+            elif i in kept:
+                flags = _KEPT
+                values.append(value_slot[i])
+            if users[i] == 1 and last_user[i] < end:
+                flags |= _ONE_USER_HERE
+            if i == self.root_position:
+                flags |= _ROOT
+            entry.append(flags)
+            key.append(tuple(entry))
+        return tuple(key), values
+
+
+def _constant(op: Op, position: int, number: float, values: list) -> str:
+    """A constant input's entry in a key: "" (a placeholder, its value appended), or its text."""
+    if _op_rules(op).placeholder_safe[position] and math.isfinite(number):
+        values.append(number)
+        return ""
+    return _literal(number)
+
+
+def _cut(shapes: list[int], most: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk of `most // 2` to `most` nodes.
+
+    A chunk ends after the node, in that window, whose context (the sum of the random shapes of
+    the `most // 2` nodes up to it) is lowest; a node whose context repeats one of the 4
+    before it (deep in a run of like nodes) never ends one. So the cuts depend on the content,
+    not on where the previous chunk ended, and repeated stretches of a graph (its samples, a
+    layer's neurons) are cut alike.
+    """
+    count = len(shapes)
+    least = max(1, most // 2)
+    prefix = [0, *itertools.accumulate(shapes)]
+    padded = [0] * least + prefix  # a context reaching before the first node sees zeros
+    contexts = [h - old for h, old in zip(prefix[1:], padded[1:], strict=False)]
+    never = 2**64 * (count + 1)  # above every context
+    ends = [
+        never if context in (a, b, c, d) else context
+        for context, a, b, c, d in zip(
+            contexts,
+            [None, *contexts],
+            [None, None, *contexts],
+            [None, None, None, *contexts],
+            [None, None, None, None, *contexts],
+            strict=False,
+        )
+    ]
+    bounds = []
+    start = 0
+    while start < count:
+        low, high = start + least - 1, min(start + most, count)
+        end = high if low >= high - 1 else ends.index(min(ends[low:high]), low, high) + 1
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+class _Template:
+    """One chunk shape's generator function, compiled once; `instance` fills in placeholders."""
+
+    def __init__(self, key: tuple | None, namespace: dict):
+        if key is None:  # the root is a leaf
+            self.source = "def chunk(store):\n    yield store[0]\n    store[1] = 1.0\n"
+        else:
+            self.source = _template_source(key)
+        scope = dict(namespace)
+        exec(builtins.compile(self.source, "<compiled graph>", "exec"), scope)  # noqa: S102
+        function = scope["chunk"]
+        self.code = function.__code__
+        self.defaults = function.__defaults__
+        self.consts = list(self.code.co_consts)
+        self.holes = []  # (index in co_consts, placeholder number)
+        for index, const in enumerate(self.consts):
+            number = _placeholder_number(const)
+            if number is not None:
+                self.holes.append((index, number))
+
+    def instance(self, values: list, namespace: dict) -> types.FunctionType:
+        consts = self.consts.copy()
+        for index, number in self.holes:
+            consts[index] = values[number]
+        code = self.code.replace(co_consts=tuple(consts))
+        return types.FunctionType(code, namespace, "chunk", self.defaults)
+
+    def filled(self, number: int, values: list) -> str:
+        """This template's source for chunk `number`: its placeholders replaced by `values`."""
+
+        def value(match: re.Match) -> str:
+            filling = values[int(match.group()) - _PLACEHOLDER]
+            return str(filling) if type(filling) is int else _literal(filling)
+
+        source = re.sub(r"\b[0-9]{16}\b", value, self.source)
+        return source.replace("def chunk(", f"def chunk_{number}(", 1)
+
+
+def _placeholder_number(const) -> int | None:
+    if type(const) is int and _PLACEHOLDER <= const < 2 * _PLACEHOLDER:
+        return const - _PLACEHOLDER
+    return None
+
+
+def _template_source(key: tuple) -> str:
+    """The source of `def chunk(store, ...)` for a chunk of shape `key` (see `shape`)."""
+    placeholders = iter(range(_PLACEHOLDER, 2 * _PLACEHOLDER))
+    name = [f"v{i}" for i in range(len(key))]
+    operands = []  # per node: [x, y] as source text
+    parents = []  # per node: its Value inputs as (input, 0 for x or 1 for y)
+    users = [[] for _ in key]  # per node: each (user, position) in the chunk
+    value_slot, grad_slot = {}, {}  # node or outside input -> placeholder text
+    outside = []  # the outside inputs, as -1 - k
+    for i, (_, x, y, flags) in enumerate(key):
+        texts, node_parents = [], []
+        for position, source in enumerate((x, y)):
+            if source is None:
+                texts.append("None")
+            elif source == "":
+                texts.append(str(next(placeholders)))
+            elif type(source) is str:
+                texts.append(source)
+            else:
+                node_parents.append((source, position))
+                if source >= 0:
+                    users[source].append((i, position))
+                    texts.append(name[source])
+                else:
+                    if source not in value_slot:
+                        outside.append(source)
+                        value_slot[source] = str(next(placeholders))
+                        grad_slot[source] = str(next(placeholders))
+                    texts.append(f"e{-1 - source}")
+        operands.append(texts)
+        parents.append(node_parents)
+        if flags & _USED_OUTSIDE:
+            value_slot[i] = str(next(placeholders))
+            grad_slot[i] = str(next(placeholders))
+        elif flags & _KEPT:
+            value_slot[i] = str(next(placeholders))
+    root = next((i for i, entry in enumerate(key) if entry[3] & _ROOT), None)
+
+    def inlinable(i: int) -> bool:
+        """True if node i can be an expression inside its only user instead of a variable."""
+        if not key[i][3] & _ONE_USER_HERE or key[i][3] & _KEPT or rules[i].grads_read_out:
+            return False
+        user, position = users[i][0]
+        user_rules = rules[user]
+        # The forward must evaluate it exactly once, and no derivative the user emits read it.
+        return user_rules.forward_once[position] and not any(
+            user_rules.grads_read[rule][position] for _, rule in parents[user]
+        )
+
+    rules = [_op_rules(op) for op, *_ in key]
+    free_names = {"inf", "nan"}  # constants may need them
+    inlined = {}  # node -> (its expression, how deeply inlined expressions nest in it)
+    forward = []
+    for i in range(len(key)):
+        texts = operands[i]
+        nesting = 0
+        for parent, position in parents[i]:
+            if parent in inlined:
+                expression, depth = inlined[parent]
+                texts = texts.copy()
+                texts[position] = f"({expression})"
+                nesting = max(nesting, depth)
+        free_names |= rules[i].free_names
+        expression = rules[i].forward.format(x=texts[0], y=texts[1])
+        if nesting < _MAX_INLINE_DEPTH and inlinable(i):
+            inlined[i] = (expression, nesting + 1)
+        else:
+            forward.append(f"    {name[i]} = {expression}")
+
+    shared = [i for i in range(len(key)) if key[i][3] & _USED_OUTSIDE]
+    # An input from outside the chunk that gets one gradient term here (a weight, once per
+    # sample) adds it to its slot in place, rather than being loaded, updated and saved.
+    terms = dict.fromkeys(outside, 0)
+    for node_parents in parents:
+        for parent, _ in node_parents:
+            if parent < 0:
+                terms[parent] += 1
+    in_place = {source for source, count in terms.items() if count == 1}
+    accumulated = [source for source in outside if source not in in_place]
+    grad_name = {i: f"g{i}" for i in shared}
+    grad_name.update({source: f"h{-1 - source}" for source in accumulated})
+    if root is not None:
+        grad_name[root] = f"g{root}"
+    backward = []
+    for i in reversed(range(len(key))):
+        gradient = grad_name[i]
+        texts = operands[i]
+        for parent, position in parents[i]:
+            constant = rules[i].constants[position]
+            negative = constant == -1.0
+            if constant in (1.0, -1.0):  # add, sub, neg: no multiplication by +-1
+                term = gradient
+            else:
+                local_grad = rules[i].grads[position].format(x=texts[0], y=texts[1], out=name[i])
+                if not local_grad.isidentifier():
+                    local_grad = f"({local_grad})"
+                term = f"{local_grad} * {gradient}"
+            sign = "-" if negative else "+"
+            if parent in in_place:
+                backward.append(f"    store[{grad_slot[parent]}] {sign}= {term}")
+            elif parent in grad_name:
+                backward.append(f"    {grad_name[parent]} {sign}= {term}")
+            elif term == gradient and not negative and len(users[parent]) == 1:
+                grad_name[parent] = gradient  # the user's gradient, unchanged: share it
+            else:
+                grad_name[parent] = f"g{parent}"
+                backward.append(f"    {grad_name[parent]} = {'-' if negative else ''}{term}")
+
+    # Default arguments make the rule functions locals: a global lookup per use is slower.
+    defaults = "".join(f", {function}={function}" for function in sorted(free_names))
+    lines = [f"def chunk(store{defaults}):"]
+    lines += [f"    e{-1 - source} = store[{value_slot[source]}]" for source in outside]
+    lines += forward
+    saved = [i for i in range(len(key)) if i in value_slot]  # shared and kept nodes
+    lines += [f"    store[{value_slot[i]}] = {name[i]}" for i in saved]
+    if root is not None:
+        lines += [f"    yield {name[root]}", f"    {grad_name[root]} = 1.0"]
+    else:
+        lines.append("    yield")
+    lines += [f"    {grad_name[i]} = store[{grad_slot[i]}]" for i in shared]
+    lines += [f"    {grad_name[s]} = store[{grad_slot[s]}]" for s in accumulated]
+    lines += backward
+    lines += [f"    store[{grad_slot[s]}] = {grad_name[s]}" for s in accumulated]
+    return "\n".join(lines) + "\n"
 
 
 # Inlined expressions nest at most this deep: Python's parser refuses very deep nesting.
@@ -393,6 +598,7 @@ class _OpRules:
     grads_read_out: bool  # a derivative reads the op's output, so it needs a variable
     forward_once: tuple[bool, bool]  # the forward evaluates x (y) exactly once: no `if`
     grads_read: tuple[tuple[bool, bool], ...]  # per derivative: does it read x, y?
+    placeholder_safe: tuple[bool, bool]  # a constant x (y) can be a placeholder (see below)
 
 
 @functools.cache
@@ -409,4 +615,20 @@ def _op_rules(op: Op) -> _OpRules:
             not forward.conditional and forward.uses[variable] == 1 for variable in ("x", "y")
         ),
         grads_read=tuple((grad.uses["x"] > 0, grad.uses["y"] > 0) for grad in grads),
+        placeholder_safe=(_placeholder_safe(op, "x"), _placeholder_safe(op, "y")),
     )
+
+
+def _placeholder_safe(op: Op, constant: str) -> bool:
+    """True if no rule of `op` folds a constant input `constant` into another constant (as
+    `y - 1.0` would), so that the compiled code holds it as is and a chunk can replace it."""
+    sources = (op.forward_source, *op.grad_sources)
+    consts = []
+    for number in (_PLACEHOLDER, _PLACEHOLDER + 1):
+        names = {"x": "a", "y": "a", "out": "o", constant: str(number)}
+        text = ", ".join(_rule(source).template.format(**names) for source in sources)
+        lambda_code = builtins.compile(f"lambda a, o: ({text},)", "<rule>", "eval").co_consts[0]
+        consts.append(list(lambda_code.co_consts))
+    first, second = consts
+    renamed = [_PLACEHOLDER + 1 if type(c) is int and c == _PLACEHOLDER else c for c in first]
+    return _PLACEHOLDER in first and renamed == second

@@ -38,6 +38,10 @@ def scalar_maker(engine: str) -> Callable | None:
         return TorchScalar
     if engine == "compiled":
         return CompiledValue
+    if engine == "slotted":
+        from slotted import Value
+
+        return Value
     return None
 
 
@@ -483,14 +487,181 @@ def w5_factory(make, n: int) -> Callable[[], float]:
     return step
 
 
+# --- W7: a scalar transformer's training step --------------------------------------------
+
+VOCABULARY, EMBEDDING, HEADS, CONTEXT = 27, 16, 4, 8
+HEAD_SIZE = EMBEDDING // HEADS
+W7_NAME = "alexandra"  # 26 letters and an end token (26): an 8-token sequence and its targets
+
+
+def transformer_weights(seed: int = 7) -> dict[str, list[list[float]]]:
+    """Every matrix of the W7 model as rows of floats, N(0, 0.08), the same for every engine."""
+    rng = random.Random(seed)
+    shapes = {
+        "token": (VOCABULARY, EMBEDDING),
+        "position": (CONTEXT, EMBEDDING),
+        "query": (EMBEDDING, EMBEDDING),
+        "key": (EMBEDDING, EMBEDDING),
+        "value": (EMBEDDING, EMBEDDING),
+        "attention_out": (EMBEDDING, EMBEDDING),
+        "mlp_in": (4 * EMBEDDING, EMBEDDING),
+        "mlp_out": (EMBEDDING, 4 * EMBEDDING),
+        "head": (VOCABULARY, EMBEDDING),
+    }
+    return {
+        name: [[rng.gauss(0.0, 0.08) for _ in range(columns)] for _ in range(rows)]
+        for name, (rows, columns) in shapes.items()
+    }
+
+
+def w7_tokens() -> list[int]:
+    """The end token, the name's letters, the end token: inputs [:-1] and targets [1:]."""
+    end = VOCABULARY - 1
+    return [end, *(ord(letter) - ord("a") for letter in W7_NAME), end][: CONTEXT + 1]
+
+
+def linear(x: list, rows: list) -> list:
+    return [sum(w * xi for w, xi in zip(row, x, strict=True)) for row in rows]
+
+
+class Transformer:
+    """The W7 model, written with an engine's scalars as the 2026 scalar GPT script writes it:
+    token + position embeddings, RMS norm, one layer of causal 4-head attention and an MLP
+    16-64-16 with relu squared (each with a residual), a linear head; mean cross-entropy over
+    the sequence; Adam."""
+
+    def __init__(self, make: Callable, weights: dict[str, list[list[float]]]):
+        self.matrices = {name: [[make(w) for w in row] for row in m] for name, m in weights.items()}
+        self.parameters = [p for m in self.matrices.values() for row in m for p in row]
+        micrograd = make.__module__ == "micrograd.engine"
+        self.exp = micrograd_exp if micrograd else lambda v: v.exp()
+        self.log = micrograd_log if micrograd else lambda v: v.log()
+        self.moments = [0.0] * len(self.parameters), [0.0] * len(self.parameters)
+        self.steps = 0
+        self.torch = hasattr(self.parameters[0], "requires_grad")
+
+    def softmax(self, logits: list) -> list:
+        shift = max(float(v.data) for v in logits)
+        exps = [self.exp(v - shift) for v in logits]
+        total = sum(exps)
+        return [e / total for e in exps]
+
+    @staticmethod
+    def rms_norm(x: list) -> list:
+        scale = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5
+        return [xi * scale for xi in x]
+
+    def logits(self, token: int, position: int, keys: list, values: list) -> list:
+        """The next token's logits at `position`; appends this position's key and value."""
+        m = self.matrices
+        x = [t + p for t, p in zip(m["token"][token], m["position"][position], strict=True)]
+        x = self.rms_norm(x)
+        residual = x
+        x = self.rms_norm(x)
+        q, k, v = linear(x, m["query"]), linear(x, m["key"]), linear(x, m["value"])
+        keys.append(k)
+        values.append(v)
+        attended = []
+        for head in range(HEADS):
+            s = slice(head * HEAD_SIZE, (head + 1) * HEAD_SIZE)
+            q_head = q[s]
+            scores = [
+                sum(qi * ki for qi, ki in zip(q_head, key[s], strict=True)) / HEAD_SIZE**0.5
+                for key in keys
+            ]
+            weights = self.softmax(scores)
+            attended += [
+                sum(w * value[s][j] for w, value in zip(weights, values, strict=True))
+                for j in range(HEAD_SIZE)
+            ]
+        x = [a + r for a, r in zip(linear(attended, m["attention_out"]), residual, strict=True)]
+        residual = x
+        hidden = [h.relu() ** 2 for h in linear(self.rms_norm(x), m["mlp_in"])]
+        x = [a + r for a, r in zip(linear(hidden, m["mlp_out"]), residual, strict=True)]
+        return linear(x, m["head"])
+
+    def loss(self, tokens: list[int]):
+        """Mean cross-entropy of predicting tokens[1:] from tokens[:-1]."""
+        keys, values, losses = [], [], []
+        for position, (token, target) in enumerate(zip(tokens, tokens[1:], strict=False)):
+            probabilities = self.softmax(self.logits(token, position, keys, values))
+            losses.append(-self.log(probabilities[target]))
+        return (1 / len(losses)) * sum(losses)
+
+    def step(self, tokens: list[int], lr: float) -> float:
+        """Forward, backward, one Adam update (betas 0.85, 0.99); returns the loss."""
+        loss = self.loss(tokens)
+        zero_grads(self.parameters)
+        loss.backward()
+        self.adam(lr)
+        return float(loss.data) if not self.torch else loss.item()
+
+    def adam(self, lr: float, beta1: float = 0.85, beta2: float = 0.99) -> None:
+        self.steps += 1
+        first, second = self.moments
+        correction1, correction2 = 1 - beta1**self.steps, 1 - beta2**self.steps
+        for i, p in enumerate(self.parameters):
+            g = grad_of(p)
+            first[i] = beta1 * first[i] + (1 - beta1) * g
+            second[i] = beta2 * second[i] + (1 - beta2) * g * g
+            update = lr * (first[i] / correction1) / ((second[i] / correction2) ** 0.5 + 1e-8)
+            if self.torch:
+                p.data.sub_(update)
+            else:
+                p.data -= update
+
+    def gradients(self) -> list[float]:
+        return [grad_of(p) for p in self.parameters]
+
+
+class CompiledTransformer(Transformer):
+    """W7 through `autograd.compile`: the step's graph traced once (the sequence is fixed)."""
+
+    def __init__(self, make: Callable, weights: dict[str, list[list[float]]]):
+        from autograd import compile
+
+        super().__init__(make, weights)
+        self.graph = compile(super().loss(w7_tokens()))
+
+    def step(self, tokens: list[int], lr: float) -> float:
+        zero_grads(self.parameters)
+        loss = self.graph()
+        self.adam(lr)
+        return loss
+
+
+def transformer(make, weights) -> Transformer:
+    return (CompiledTransformer if make is CompiledValue else Transformer)(make, weights)
+
+
+def w7_step_factory(make, weights, lr: float) -> Callable[[], float]:
+    """One W7 training step on a model that persists across calls."""
+    model = transformer(make, weights)
+    tokens = w7_tokens()
+    return lambda: model.step(tokens, lr)
+
+
+def w7_gradients(make, weights) -> tuple[float, list[float]]:
+    """W7's loss and gradients from `weights`."""
+    model = transformer(make, weights)
+    loss = model.step(w7_tokens(), lr=0.0)
+    return float(loss), model.gradients()
+
+
 # --- the worker process ---------------------------------------------------------------------
 
-FACTORIES = {"w1": w1_step_factory, "w5": w5_factory, "w6": w6_step_factory}
+FACTORIES = {
+    "w1": w1_step_factory,
+    "w5": w5_factory,
+    "w6": w6_step_factory,
+    "w7": w7_step_factory,
+}
 MEASURES = {
     "w1_gradients": w1_gradients,
     "w4_compile": w4_compile_seconds,
     "w6_gradients": w6_gradients,
     "w6_compile": w6_compile_seconds,
+    "w7_gradients": w7_gradients,
     "w2": w2_bytes_per_op,
     "w3_time": chain_backward_seconds,
     "w3_deepest": deepest_chain,
@@ -512,7 +683,7 @@ def warm_up(step: Callable, calls: int = 8, seconds: float = 2.0) -> None:
             break
 
 
-def serve(engine: str, connection) -> None:
+def serve(engine: str, connection, collect: bool = True) -> None:
     """Answer the parent's requests for one engine until it sends None.
 
     ("time", workload, arguments, calls): build the workload's step and warm it up the first
@@ -521,7 +692,10 @@ def serve(engine: str, connection) -> None:
     garbage the step before it left, as in a loop.
     ("measure", name, arguments): answers MEASURES[name](make, *arguments).
     Any exception is answered as ("error", text) so the parent can report it.
+    With `collect` False the garbage collector is off in this process (a diagnostic).
     """
+    if not collect:
+        gc.disable()
     make = scalar_maker(engine)
     steps: dict[tuple, Callable] = {}
     while (request := connection.recv()) is not None:
@@ -540,6 +714,8 @@ def serve(engine: str, connection) -> None:
                     start = time.perf_counter()
                     step()
                     answer.append(time.perf_counter() - start)
+                if not collect:  # untimed: micrograd's cycles would otherwise pile up
+                    gc.collect()
             else:
                 _, name, arguments = request
                 answer = MEASURES[name](make, *arguments)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 import random
+import re
 
 import pytest
 from hypothesis import assume, given, settings
@@ -366,8 +368,8 @@ def test_compile_mlp_hinge_loss_matches_eager():
 
 
 def test_compile_long_chain_needs_no_recursion():
-    # NOTE: 2.1 * 10**5 nodes keeps the suite fast; 10**6 works too, in about 15 s (mostly
-    # CPython compiling the generated source; see autograd.compiler's docstring).
+    # NOTE: 2.1 * 10**5 nodes keeps the suite fast; 10**6 works too, in about 5 s (see
+    # autograd.compiler's docstring).
     x = Value(0.5)
     y = x
     for _ in range(70_000):
@@ -411,3 +413,53 @@ def test_compile_keep_refuses_nodes_outside_the_graph_and_reads_nothing_before_a
     with pytest.raises(RuntimeError, match="call the compiled graph"):
         graph.kept_values()
     assert compile(a, keep=[a]).forward() == 2.0
+
+
+# --- templates: chunks of one shape share compiled code, with their own slots and constants ---
+
+
+def repeated_blocks(*leaves):
+    """Twelve blocks of one shape whose constants differ: pow folds its exponent, sub doesn't."""
+    a, b = leaves
+    total = a * 0.0
+    for k in range(12):
+        c = 0.25 * (k + 1)
+        total = total + ((a * b - c).relu() + (b * b + c) ** (1.0 + c) + c / (a * a + 1.0)).tanh()
+    return total
+
+
+@pytest.mark.parametrize("chunk_nodes", [4, 7, 16])
+def test_compile_chunks_of_one_shape_keep_their_own_constants(chunk_nodes, monkeypatch):
+    monkeypatch.setattr(compile_module, "CHUNK_NODES", chunk_nodes)
+    assert_matches_eager(repeated_blocks, [0.5, -1.5], [(0.5, -1.5), (2.0, 0.75), (-1.0, 0.0)])
+
+
+def test_compile_shares_one_template_between_repeated_samples(monkeypatch):
+    monkeypatch.setattr(compile_module, "CHUNK_NODES", 40)
+    weights = [Value(w) for w in (0.5, -1.5, 2.0)]
+    terms = []
+    for sample in range(200):
+        x = Value(sample / 100.0)
+        hidden = (weights[0] * x + weights[1]).relu() * weights[2]
+        terms.append((hidden - float(sample % 3)) * (hidden - float(sample % 3)))
+    root = sum(terms[1:], terms[0])
+    graph = compile(root, keep=[terms[7]])
+    shapes = {id(template) for template, _ in graph._parts}
+    assert len(shapes) < len(graph._parts) // 4  # samples repeat, so their chunks do
+    assert same(graph(), root.data)
+    assert graph.kept_values() == [terms[7].data]
+    gradients = [w.grad for w in weights]
+    for w in weights:
+        w.grad = 0.0
+    root.backward()
+    assert all(same(ours, w.grad) for ours, w in zip(gradients, weights, strict=True))
+
+
+def test_compile_source_has_every_placeholder_filled_in():
+    a = Value(1.5)
+    graph = compile((a - 0.125) * 3.0 + a**2.5)
+    source = graph.source
+    builtins.compile(source, "<source>", "exec")  # valid Python
+    for constant in ("0.125", "3.0", "2.5", "store[0]", "store[1]"):
+        assert constant in source
+    assert not [n for n in re.findall(r"\d+", source) if int(n) >= compile_module._PLACEHOLDER]
