@@ -429,7 +429,7 @@ def _box(name: str, numbers: list[str], fill: str, marked: bool | None) -> str:
         f'<tr><td><font color="{ink}" point-size="9">{text}</font></td></tr>' for text in numbers
     ]
     return (
-        f'<table border="{border}" cellborder="0" cellspacing="0" cellpadding="1" '
+        f'<table border="{border}" cellborder="0" cellspacing="0" cellpadding="2" '
         f'style="rounded" bgcolor="{fill if marked is not False else "white"}" '
         f'color="{ink}">{"".join(rows)}</table>'
     )

@@ -7,12 +7,14 @@ with exit status 2 and no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
 import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 PROG = "scalargrad"
@@ -34,7 +36,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> ArgumentParser:
     """The parser for every subcommand; each sets `handler`, a function of the parsed args."""
-    from autograd.draw import RANKDIRS
+    from autograd.draw import DEFAULT_MAX_NODES, RANKDIRS
     from nn.layers import ACTIVATIONS
     from nn.train import LOSSES
 
@@ -122,15 +124,32 @@ def build_parser() -> ArgumentParser:
         help="the value of each name in EXPR, e.g. --set x=2 w=-3 b=6.88",
     )
     graph.add_argument(
-        "-o", "--output", default="graph.svg", metavar="FILE", help="SVG file (graph.svg)"
+        "-o",
+        "--output",
+        default="graph.svg",
+        type=_picture_path,
+        metavar="FILE",
+        help="an .svg or .png file (graph.svg)",
     )
     graph.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="layout direction (LR)")
     graph.add_argument(
         "--max-nodes",
         type=_positive_int,
-        default=2000,
+        default=DEFAULT_MAX_NODES,
         metavar="N",
-        help="refuse graphs with more than N values (2000)",
+        help=f"refuse graphs with more than N values to draw ({DEFAULT_MAX_NODES})",
+    )
+    graph.add_argument(
+        "--collapse",
+        type=_positive_int,
+        metavar="K",
+        help="draw each scope K levels deep as one node",
+    )
+    graph.add_argument(
+        "--highlight", metavar="NAME", help="mark the paths from input NAME to the result"
+    )
+    graph.add_argument(
+        "--edge-labels", action="store_true", help="write each local derivative on its edge"
     )
     graph.set_defaults(handler=run_graph)
     return parser
@@ -138,14 +157,36 @@ def build_parser() -> ArgumentParser:
 
 def run_graph(args: argparse.Namespace) -> None:
     """`scalargrad graph`: parse, build, backward, render; print the value and gradients."""
-    from autograd import render_svg, topological_order
+    from autograd import to_dot, topological_order
+    from autograd.draw import GraphTooLarge, write_picture
     from autograd.expression import build_graph, parse_assignments
 
     variables = parse_assignments(args.set)
     root = build_graph(args.expression, variables)
     root.backward()
-    path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
     order = topological_order(root)
+    highlight = None
+    if args.highlight is not None:
+        named = {node.label: node for node in order if not node.op}
+        if args.highlight not in named:
+            raise ValueError(
+                f"--highlight {args.highlight}: not an input of EXPR; choose one of "
+                f"{', '.join(sorted(named))}"
+            )
+        highlight = named[args.highlight]
+    try:
+        source = to_dot(
+            root,
+            rankdir=args.rankdir,
+            max_nodes=args.max_nodes,
+            collapse=args.collapse,
+            highlight=highlight,
+            edge_labels=args.edge_labels,
+        )
+    except GraphTooLarge as error:
+        raise ValueError(error.advice("--max-nodes", "--collapse K")) from None
+    with _signals_end_cleanly():
+        path = write_picture(source, args.output, os.path.splitext(args.output)[1][1:].lower())
     leaves = sorted(
         (node for node in order if not node.op and node.label in variables),
         key=lambda leaf: leaf.label,
@@ -154,6 +195,29 @@ def run_graph(args: argparse.Namespace) -> None:
     for leaf in leaves:
         print(f"  d/d{leaf.label} = {leaf.grad:.6g}")
     print(f"wrote {path} ({len(order)} value{'' if len(order) == 1 else 's'})")
+
+
+@contextlib.contextmanager
+def _signals_end_cleanly() -> Iterator[None]:
+    """Ctrl-C or SIGTERM during the block: stop (the layout is killed, no file is left), exit."""
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        raise SystemExit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _picture_path(text: str) -> str:
+    if os.path.splitext(text)[1].lower() not in (".svg", ".png"):
+        raise argparse.ArgumentTypeError(f"{text!r} must end in .svg or .png")
+    return text
 
 
 def run_train(args: argparse.Namespace) -> None:
