@@ -483,6 +483,8 @@ def escape_html(text: str) -> str:
             out.append("&gt;")
         elif char == '"':
             out.append("&quot;")
+        elif char == "\\":
+            out.append("\\\\")  # Graphviz reads \N, \G, ... as escapes even here
         elif char == "\n":
             out.append('<br align="center"/>')
         elif char == "\t":
