@@ -162,7 +162,7 @@ class _Picture:
         if collapse is not None:
             self._collapse(collapse)
         self.drawn_values = len(self.order) - len(self.group_of) + len(self.groups)
-        self.ranksep = 0.22 if collapse is None else 0.6  # room for the many edges between scopes
+        self.ranksep = 0.22 if collapse is None else 1.2  # room for the many edges between scopes
         self.marked: set[Value] | None = None  # on a highlighted path
         finite = [abs(node.grad) for node in self.order if math.isfinite(node.grad)]
         self.largest_grad = max(finite, default=0.0)
@@ -270,7 +270,11 @@ class _Picture:
                 if parent._op is None:
                     first_use[parent] = min(first_use.get(parent, rank[node]), rank[node])
         for node in self.order:
+            if node in self.group_of:
+                continue  # a collapsed scope is one node: its insides are not laid out
             for parent in node.parents:
+                if parent in self.group_of:
+                    continue
                 start = rank[parent] if parent._op is not None else first_use[parent] - 2
                 crossed += max(0, rank[node] - 2 - start)
         return crossed
