@@ -13,6 +13,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
@@ -204,14 +205,17 @@ def _signals_end_cleanly() -> Iterator[None]:
     def terminate(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    # Only the main thread may set signal handlers (main() may run in another, e.g. in tests).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
         yield
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         raise SystemExit(130) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _picture_path(text: str) -> str:
