@@ -7,12 +7,15 @@ with exit status 2 and no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 from autograd import __version__
@@ -144,7 +147,7 @@ def add_train_parser(commands) -> None:
 
 def add_graph_parser(commands) -> None:
     """`scalargrad graph EXPR --set NAME=NUMBER ... -o FILE`."""
-    from autograd.draw import RANKDIRS
+    from autograd.draw import DEFAULT_MAX_NODES, RANKDIRS
     from autograd.ops import FUNCTIONS
 
     graph = commands.add_parser(
@@ -166,15 +169,32 @@ def add_graph_parser(commands) -> None:
         help="the value of each name in EXPR, e.g. --set x=2 w=-3 b=6.88",
     )
     graph.add_argument(
-        "-o", "--output", default="graph.svg", metavar="FILE", help="SVG file (graph.svg)"
+        "-o",
+        "--output",
+        default="graph.svg",
+        type=_picture_path,
+        metavar="FILE",
+        help="an .svg or .png file (graph.svg)",
     )
     graph.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="layout direction (LR)")
     graph.add_argument(
         "--max-nodes",
         type=_positive_int,
-        default=2000,
+        default=DEFAULT_MAX_NODES,
         metavar="N",
-        help="refuse graphs with more than N values (2000)",
+        help=f"refuse graphs with more than N values to draw ({DEFAULT_MAX_NODES})",
+    )
+    graph.add_argument(
+        "--collapse",
+        type=_positive_int,
+        metavar="K",
+        help="draw each scope K levels deep as one node",
+    )
+    graph.add_argument(
+        "--highlight", metavar="NAME", help="mark the paths from input NAME to the result"
+    )
+    graph.add_argument(
+        "--edge-labels", action="store_true", help="write each local derivative on its edge"
     )
     graph.add_argument(
         "--html",
@@ -234,7 +254,8 @@ def _option_named(command: ArgumentParser, name: str) -> argparse.Action | None:
 
 def run_graph(args: argparse.Namespace) -> None:
     """`scalargrad graph`: parse, build, backward, render; print the value and gradients."""
-    from autograd import explain, render_svg, step_through, topological_order
+    from autograd import explain, step_through, to_dot, topological_order
+    from autograd.draw import GraphTooLarge, write_picture
     from autograd.explain import count_paths
     from autograd.expression import build_graph, parse_assignments
 
@@ -246,18 +267,19 @@ def run_graph(args: argparse.Namespace) -> None:
         _check_writable("--html", args.html)
     root = build_graph(args.expression, variables)
     order = topological_order(root)
-    if len(order) > args.max_nodes:
-        raise ValueError(
-            f"the graph has {len(order)} values, more than --max-nodes {args.max_nodes}; pass a "
-            "larger --max-nodes to draw it anyway (layout of big graphs is slow)"
-        )
     leaves = sorted(
         (node for node in order if not node.op and node.label in variables),
         key=lambda leaf: leaf.label,
     )
+    named = {leaf.label: leaf for leaf in leaves}
+    if args.highlight is not None and args.highlight not in named:
+        raise ValueError(
+            f"--highlight {args.highlight}: not an input of EXPR; choose one of "
+            f"{', '.join(sorted(named))}"
+        )
     explanation = None
     if args.explain is not None:  # before the (slow) layout, so that too many paths fail fast
-        wrt = next(leaf for leaf in leaves if leaf.label == args.explain)
+        wrt = named[args.explain]
         paths = count_paths(root, wrt)
         if paths > EXPLAIN_MAX_PATHS:
             raise ValueError(
@@ -267,7 +289,19 @@ def run_graph(args: argparse.Namespace) -> None:
             )
         explanation = explain(root, wrt, max_paths=EXPLAIN_MAX_PATHS)
     root.backward()
-    path = render_svg(root, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
+    try:  # refuses a picture over --max-nodes before any layout
+        source = to_dot(
+            root,
+            rankdir=args.rankdir,
+            max_nodes=args.max_nodes,
+            collapse=args.collapse,
+            highlight=named.get(args.highlight),
+            edge_labels=args.edge_labels,
+        )
+    except GraphTooLarge as error:
+        raise ValueError(error.advice("--max-nodes", "--collapse K")) from None
+    with _signals_end_cleanly():
+        path = write_picture(source, args.output, os.path.splitext(args.output)[1][1:].lower())
     print(f"{root.label} = {root.data:.6g}")
     for leaf in leaves:
         print(f"  d/d{leaf.label} = {leaf.grad:.6g}")
@@ -277,6 +311,32 @@ def run_graph(args: argparse.Namespace) -> None:
     if args.html is not None:
         player = step_through(root, max_nodes=args.max_nodes)
         print(f"wrote {player.save(args.html)} (the backward pass, step by step)")
+
+
+@contextlib.contextmanager
+def _signals_end_cleanly() -> Iterator[None]:
+    """Ctrl-C or SIGTERM during the block: stop (the layout is killed, no file is left), exit."""
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    # Only the main thread may set signal handlers (main() may run in another, e.g. in tests).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        raise SystemExit(130) from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _picture_path(text: str) -> str:
+    if os.path.splitext(text)[1].lower() not in (".svg", ".png"):
+        raise argparse.ArgumentTypeError(f"{text!r} must end in .svg or .png")
+    return text
 
 
 def run_train(args: argparse.Namespace) -> None:

@@ -107,7 +107,10 @@ def test_graph_in_process_hostile_input_is_one_line_exit_2(tmp_path, capsys, exp
         (["graph", "x", "--set", "x=1", "--bogus"], "unrecognized arguments: --bogus"),
         (["graph", "x*x*x", "--set", "x=1", "--max-nodes", "2"], "larger --max-nodes"),
         (["graph", "x", "--set", "x=1", "-o", "missing/graph.svg"], "cannot write missing"),
-        (["graph", "x", "--set", "x=1", "-o", "."], "is a directory"),
+        (["graph", "x", "--set", "x=1", "-o", "."], "must end in .svg or .png"),
+        (["graph", "x", "--set", "x=1", "-o", "g.pdf"], "must end in .svg or .png"),
+        (["graph", "x", "--set", "x=1", "--highlight", "y"], "--highlight y: not an input"),
+        (["graph", "x", "--set", "x=1", "--collapse", "0"], "positive integer"),
     ],
 )
 def test_cli_bad_arguments_are_one_line_exit_2(tmp_path, monkeypatch, capsys, arguments, message):
