@@ -363,6 +363,8 @@ class _Picture:
                     label = ""
                     if self.edge_labels:
                         label = f" label=<{escape_html(format_constant(locals_[index]))}>"
+                    if self._enters_another_scope(parent, node):
+                        label += " minlen=2"
                     yield _edge(
                         self._node_of(parent),
                         f"{node_id}_op",
@@ -381,6 +383,14 @@ class _Picture:
                         continue
                     seen_group_edges.add(key)
                     yield _edge(tail, head_group.id, f"{tail}-{head_group.id}", marked, "")
+
+    def _enters_another_scope(self, parent: Value, node: Value) -> bool:
+        """An edge from a computed Value into another top-level scope (layer0 -> layer1)."""
+        # NOTE: one rank more on such edges puts the next scope's leaves (its weights, ranked just
+        # before their ops) after the last rank of the scope feeding it; without it the two
+        # clusters share a rank, cannot overlap, and dot stacks the layers diagonally.
+        tail, head = self.homes[parent][:1], self.homes[node][:1]
+        return parent._op is not None and tail != head and bool(head)
 
     def _is_marked(self, node: Value) -> bool | None:
         """None without highlight; else whether `node` is on a highlighted path."""

@@ -275,3 +275,26 @@ def test_cli_300_term_sum_is_a_clear_error(tmp_path):
     assert finished.returncode == 2
     assert "larger --max-nodes" in finished.stderr and "--collapse K" in finished.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_edges_from_one_layer_into_the_next_skip_a_rank_so_layers_do_not_share_one():
+    """An edge from a computed Value into another top-level scope has minlen=2 (so the next
+    layer's weights rank after the last rank of the layer feeding it); no other edge has."""
+    model, loss = network([2])
+    order = drawing_order(loss)
+    ids = {node: f"v{index}" for index, node in enumerate(order)}
+    source = to_dot(loss)
+    crossing = inside = 0
+    for node in order:
+        for index, parent in enumerate(node.parents):
+            line = next(
+                line for line in source.splitlines() if f'id="{ids[node]}_in{index}"' in line
+            )
+            between_layers = (
+                parent.op != "" and node.scope.split(".")[0] != parent.scope.split(".")[0]
+            )
+            between_layers = between_layers and node.scope != ""
+            assert ("minlen=2" in line) == between_layers, line
+            crossing += between_layers
+            inside += not between_layers
+    assert crossing == 2 and inside > crossing  # relu of neuron0 and neuron1 into layer1's muls
