@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -170,3 +171,22 @@ def browser():
                 chromium.close()
 
     return launched()
+
+
+def run_in_threads(*functions):
+    """Run each function in its own thread; re-raise the first exception."""
+    errors = []
+
+    def guarded(function):
+        try:
+            function()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]

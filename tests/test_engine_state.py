@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from autograd import Value, grad, no_grad, topological_order
-from tests.helpers import require
+from tests.helpers import require, run_in_threads
 
 
 @pytest.fixture
@@ -20,25 +20,6 @@ def tiny_switch_interval():
     sys.setswitchinterval(1e-6)
     yield
     sys.setswitchinterval(previous)
-
-
-def run_in_threads(*functions):
-    """Run each function in its own thread; re-raise the first exception."""
-    errors = []
-
-    def guarded(function):
-        try:
-            function()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def small_graph():

@@ -8,25 +8,7 @@ import pytest
 
 from autograd import Value, is_grad_enabled, no_grad, scope, topological_order
 from nn import MLP
-
-
-def run_in_threads(*functions):
-    """Run each function in its own thread; re-raise the first exception."""
-    errors = []
-
-    def guarded(function):
-        try:
-            function()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+from tests.helpers import run_in_threads
 
 
 def test_no_grad_in_another_thread_does_not_stop_this_thread_recording():
