@@ -152,10 +152,10 @@ def add_graph_parser(commands) -> None:
 
     graph = commands.add_parser(
         "graph",
-        help="draw the graph of an expression, with data and gradients, as SVG",
+        help="draw the graph of an expression, with data and gradients, as SVG or PNG",
         description="Parse EXPR (numbers, names, + - * / **, unary -, parentheses and the "
         f"functions {' '.join(FUNCTIONS)}, as tanh(x) "
-        "or (x).tanh()), build its graph, run backward and render it to SVG.",
+        "or (x).tanh()), build its graph, run backward and render it to SVG or PNG.",
         epilog='EXPR may come anywhere, even after --set, and may start with "-": '
         'scalargrad graph --set x=2 "-x*x"',
     )
@@ -427,8 +427,8 @@ def run_demo(args: argparse.Namespace) -> None:
     _plot(model, X, y, "hinge", paths["decision_boundary.png"], title=title)
     _save_model(model, paths["model.json"])
     print(
-        f"Done in {time.perf_counter() - started:.1f} s: see {paths['graph.svg']} and "
-        f"{paths['decision_boundary.png']}"
+        f"Done in {time.perf_counter() - started:.1f} s: see {paths['graph.svg']}, "
+        f"{paths['steps.html']} and {paths['decision_boundary.png']}"
     )
 
 

@@ -93,3 +93,11 @@ def test_demo_out_that_cannot_be_made_says_so_in_the_users_words(tmp_path, out):
     assert_one_error_line(finished.stderr)
     assert f"--out {out}" in finished.stderr and "Errno" not in finished.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+
+
+def test_demo_last_line_names_the_files_to_open_and_they_exist(demo):
+    finished, out = demo
+    named = re.findall(r"out[/\\][\w.]+", finished.stdout.splitlines()[-1])
+    assert {name[4:] for name in named} == {"graph.svg", "steps.html", "decision_boundary.png"}
+    for name in named:
+        assert (out.parent / name).is_file()

@@ -129,3 +129,14 @@ def test_cli_help_exits_0(capsys):
         main(["graph", "--help"])
     assert exit_info.value.code == 0
     assert "--set NAME=NUMBER" in capsys.readouterr().out
+
+
+def test_graph_help_names_both_picture_formats_that_output_takes(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["graph", "--help"])
+    assert exited.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "render it to SVG or PNG" in help_text
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "gradients, as SVG or PNG" in " ".join(capsys.readouterr().out.split())
