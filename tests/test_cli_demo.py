@@ -1,4 +1,4 @@
-"""`scalargrad demo`, run once for real: its table, its three files, and its time budget."""
+"""`scalargrad demo`, run once for real: its table, its files, and its time budget."""
 
 from __future__ import annotations
 
