@@ -198,6 +198,7 @@ def add_graph_parser(commands) -> None:
     )
     graph.add_argument(
         "--html",
+        type=_html_path,
         metavar="FILE.html",
         help="also write the step-by-step player of the backward pass",
     )
@@ -336,6 +337,13 @@ def _signals_end_cleanly() -> Iterator[None]:
 def _picture_path(text: str) -> str:
     if os.path.splitext(text)[1].lower() not in (".svg", ".png"):
         raise argparse.ArgumentTypeError(f"{text!r} must end in .svg or .png")
+    return text
+
+
+def _html_path(text: str) -> str:
+    # a page saved without .html opens as text, or not at all, when a user double-clicks it
+    if os.path.splitext(text)[1].lower() not in (".html", ".htm"):
+        raise argparse.ArgumentTypeError(f"{text!r} must end in .html")
     return text
 
 

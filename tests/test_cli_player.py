@@ -45,6 +45,14 @@ def test_graph_html_in_missing_directory_fails_before_writing(tmp_path):
     assert list(tmp_path.iterdir()) == []  # not even graph.svg
 
 
+def test_graph_html_without_html_suffix_is_one_error_line_and_writes_nothing(tmp_path):
+    finished = run_cli("graph", "x*2", "--set", "x=2", "--html", "steps.txt", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert_one_error_line(finished.stderr)
+    assert "--html" in finished.stderr and "'steps.txt' must end in .html" in finished.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_graph_explain_too_many_paths_is_one_error_line(tmp_path):
     expression = "+".join(["x"] * 101)  # 101 paths from x
     finished = run_cli("graph", expression, "--set", "x=1", "--explain", "x", cwd=tmp_path)
