@@ -2,10 +2,11 @@
 
 Each op's forward and derivative rules from the rule table are pasted in as expressions over
 locals, so a call builds no Values and costs less than hand-written loops. Chunks of the graph
-that have one shape share one compiled template, so compiling costs ~4 us per node where the
-graph repeats itself (the benchmark's W6 MLP, 566,000 nodes: ~2.5 s; a 10**6-node chain: ~5 s)
-and ~15 us where it does not. The first 4-5 calls run about 30% slower: CPython 3.11
-specializes a function's bytecode only after ~8 entries, and each chunk is entered twice per call.
+that have one shape share one compiled template, so compiling costs ~3.5 us per node where the
+graph repeats itself (the benchmark's W6 MLP, 581,000 nodes: ~2 s; a 10**6-node chain: 1.5 s)
+and ~20 us where it does not (CPython's own compile() of the generated source is most of it).
+The first 4-5 calls run about 30% slower: CPython 3.11 specializes a function's bytecode only
+after ~8 entries, and each chunk is entered twice per call.
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from autograd.engine import topological_order
 from autograd.ops import FLOAT_FUNCTIONS, OPS, Op
 from autograd.value import Value, domain_error
 
 # Interior nodes per generated function, at most (at least half of it, see `_cut`). CPython
 # compiles one function of 10**5 lines about twice as slowly per line as many small ones; values
-# that cross a chunk boundary go through a list.
+# that cross a chunk boundary go through a list, so smaller chunks make slower steps (W6: 35 ms
+# at 4,000 nodes, 50 ms at 1,000). A graph of under 64,000 nodes gets smaller chunks, down to
+# SMALL_CHUNK_NODES, so that its repeated samples still repeat as chunks: `fit(compiled=True)`'s
+# 12,900-node batch graph on moons compiles in 60 ms instead of 130 ms.
 CHUNK_NODES = 4000
+SMALL_CHUNK_NODES = 1000
 
 _RULE_VARIABLES = ("x", "y", "out")
 
@@ -109,13 +113,8 @@ class CompiledGraph:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            order = topological_order(root)
-            self.leaves: tuple[Value, ...] = tuple(node for node in order if node._op is None)
-            in_graph = set(order) if keep else ()
-            for node in keep:
-                if node not in in_graph:
-                    raise ValueError(f"compile: keep holds {node!r}, which root does not depend on")
-            generator = _Generator(root, order, self.leaves, keep)
+            generator = _Generator(root, keep)
+            self.leaves: tuple[Value, ...] = tuple(generator.leaves)
             namespace = dict(FLOAT_FUNCTIONS)
             self._parts = []  # per chunk: (its template, the values of its placeholders)
             templates = {}
@@ -133,7 +132,7 @@ class CompiledGraph:
         finally:
             if collecting:
                 gc.enable()
-        self._order = order  # the traced graph, to find the failing op of a domain error
+        self._order = generator.interior  # the ops, to find the one a domain error comes from
         self._kept_slots = [generator.value_slot[generator.where[node]] for node in keep]
         self._store: list | None = None  # the last call's values, for kept_values
         self._blank = [0.0] * (generator.store_size - len(self.leaves))  # all but leaf data
@@ -191,8 +190,6 @@ class CompiledGraph:
         values = dict(zip(self.leaves, store[: len(self.leaves)], strict=True))
         for node in self._order:
             op = node._op
-            if op is None:
-                continue
             x = values[node._x] if node._dx is not None else node._x
             y = values[node._y] if node._dy is not None else node._y
             try:
@@ -202,7 +199,7 @@ class CompiledGraph:
         raise error  # not a forward error: the fast path met something the checked one did not
 
     def __repr__(self) -> str:
-        return f"CompiledGraph({len(self._order)} nodes, {len(self.leaves)} leaves)"
+        return f"CompiledGraph({len(self._order) + len(self.leaves)} nodes, {len(self.leaves)} leaves)"
 
 
 def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:
@@ -261,63 +258,113 @@ _SHAPES = [*map(random.Random(15).getrandbits, [64] * (_Y_STEP * (_FAR + 2)))]
 class _Generator:
     """Plans a traced graph's chunks and store slots; `shape` gives each chunk's key."""
 
-    def __init__(
-        self, root: Value, order: list[Value], leaves: tuple[Value, ...], keep: Sequence[Value]
-    ):
-        interior = self.interior = [node for node in order if node._op is not None]
-        count = len(interior)
-        # Inputs as positions: interior nodes 0.., leaf k as -1 - k, a constant as None.
-        self.where = where = {leaf: -1 - k for k, leaf in enumerate(leaves)}
-        where.update({node: i for i, node in enumerate(interior)})
-        self.inputs = inputs = []  # per node: (x position, y position)
-        users = [0] * count
-        last_user = [-1] * count
-        shapes = []  # per node, what the chunk cutter looks at (see _SHAPES)
-        op_ids, far, random_of, x_step, y_step = _OP_IDS, _FAR, _SHAPES, _X_STEP, _Y_STEP
-        # One pass over ~10**6 nodes: the loop body is spelled out, with no helper calls.
-        for i, node in enumerate(interior):
-            shape = op_ids[node._op]
-            if node._dx is None:
-                x = None
-            else:
-                x = where[node._x]
-                if x >= 0:
-                    users[x] += 1
-                    last_user[x] = i
-                    shape += x_step * (i - x if i - x < far else far)
-                else:
-                    shape += x_step * (far + 1)
-            if node._dy is None:
-                y = None
-            else:
-                y = where[node._y]
-                if y >= 0:
-                    users[y] += 1
-                    last_user[y] = i
-                    shape += y_step * (i - y if i - y < far else far)
-                else:
-                    shape += y_step * (far + 1)
-            inputs.append((x, y))
-            shapes.append(random_of[shape])
-        self.users, self.last_user = users, last_user
-        self.bounds = _cut(shapes, CHUNK_NODES)
+    def __init__(self, root: Value, keep: Sequence[Value]):
+        self._number(root)
+        for node in keep:
+            if node not in self.where:
+                raise ValueError(f"compile: keep holds {node!r}, which root does not depend on")
+        count = len(self.interior)
+        most = min(CHUNK_NODES, max(count // 16, SMALL_CHUNK_NODES))
+        self.bounds = _cut(self.shapes, most)
         chunk_end = [0] * count  # where each node's chunk ends
         for start, end in self.bounds:
             chunk_end[start:end] = [end] * (end - start)
-        self.value_slot = {-1 - k: k for k in range(len(leaves))}
-        self.grad_slot = {-1 - k: len(leaves) + k for k in range(len(leaves))}
-        self.store_size = 2 * len(leaves)
+        leaves = len(self.leaves)
+        self.value_slot = {-1 - k: k for k in range(leaves)}
+        self.grad_slot = {-1 - k: leaves + k for k in range(leaves)}
+        self.store_size = 2 * leaves
+        last_user = self.last_user
         for i in range(count):
             if last_user[i] >= chunk_end[i]:
                 self.value_slot[i] = self.store_size
                 self.grad_slot[i] = self.store_size + 1
                 self.store_size += 2
-        self.kept = {where[node] for node in keep}
+        self.kept = {self.where[node] for node in keep}
         for i in self.kept:  # leaves and nodes later chunks read have a value slot already
             if i not in self.value_slot:
                 self.value_slot[i] = self.store_size
                 self.store_size += 1
-        self.root_position = where[root] if interior else None
+        self.root_position = self.where[root] if self.interior else None
+
+    def _number(self, root: Value) -> None:
+        """Number the graph's nodes in one depth-first pass, and note what the chunks need.
+
+        interior: the op nodes, parents first, in `topological_order`'s order (so gradients
+        add up in the eager engine's order); leaves: the leaves, in the order met. where: node ->
+        its position, i for interior[i], -1 - k for leaves[k]. Per interior node: inputs (x, y
+        positions, None for a constant or no y), users (how many interior nodes use it),
+        last_user, and shapes (what the chunk cutter looks at, see _SHAPES).
+        """
+        self.where = where = {}
+        self.interior = interior = []
+        self.leaves = leaves = []
+        self.inputs = inputs = []
+        self.users = users = []
+        self.last_user = last_user = []
+        self.shapes = shapes = []
+        op_ids, far, random_of, x_step, y_step = _OP_IDS, _FAR, _SHAPES, _X_STEP, _Y_STEP
+        # Depth-first as backward's walk goes (engine._walk), with `where` as the set of nodes
+        # placed: a node is placed once its parents are; one that waits for them is pushed back
+        # and checked again when popped. One pass over ~10**6 nodes: no helper calls.
+        stack = []
+        node = root
+        if root._op is None:
+            where[root] = -1
+            leaves.append(root)
+            node = None
+        while node is not None:
+            if node not in where:
+                x = node._x if node._dx is not None else None
+                if x is not None and x not in where:
+                    if x._op is None:
+                        where[x] = -1 - len(leaves)
+                        leaves.append(x)
+                        x = None
+                else:
+                    x = None
+                y = node._y if node._dy is not None else None
+                if y is not None and y not in where:
+                    if y._op is None:
+                        where[y] = -1 - len(leaves)
+                        leaves.append(y)
+                        y = None
+                else:
+                    y = None
+                if x is not None or y is not None:
+                    stack.append(node)
+                    if x is not None and y is not None:
+                        stack.append(x)
+                    node = x if y is None else y
+                    continue
+                i = len(interior)
+                shape = op_ids[node._op]
+                if node._dx is None:
+                    x = None
+                else:
+                    x = where[node._x]
+                    if x >= 0:
+                        users[x] += 1
+                        last_user[x] = i
+                        shape += x_step * (i - x if i - x < far else far)
+                    else:
+                        shape += x_step * (far + 1)
+                if node._dy is None:
+                    y = None
+                else:
+                    y = where[node._y]
+                    if y >= 0:
+                        users[y] += 1
+                        last_user[y] = i
+                        shape += y_step * (i - y if i - y < far else far)
+                    else:
+                        shape += y_step * (far + 1)
+                where[node] = i
+                interior.append(node)
+                inputs.append((x, y))
+                shapes.append(random_of[shape])
+                users.append(0)
+                last_user.append(-1)
+            node = stack.pop() if stack else None
 
     def shape(self, start: int, end: int) -> tuple[tuple, list]:
         """The key of the chunk interior[start:end] and the values of its placeholders.
@@ -326,46 +373,48 @@ class _Generator:
         for the k-th outside input, "" for a constant that is a placeholder, or the source text
         of a constant baked in. Placeholders are numbered in the order `_Template` reads them.
         """
-        interior, inputs, kept = self.interior, self.inputs, self.kept
-        value_slot, grad_slot, users, last_user = (
-            self.value_slot,
-            self.grad_slot,
-            self.users,
-            self.last_user,
-        )
+        interior, inputs, kept, root = self.interior, self.inputs, self.kept, self.root_position
+        value_slot, grad_slot = self.value_slot, self.grad_slot
+        users, last_user = self.users, self.last_user
         outside = {}
         key = []
         values = []
+        # One pass over every node of the graph: spelled out, x and y alike.
         for i in range(start, end):
             node = interior[i]
             op = node._op
-            entry = [op]
-            for position, source in enumerate(inputs[i]):
-                if source is None:  # a constant, or no y
-                    constant = node._y if position else node._x
-                    source = None if constant is None else _constant(op, position, constant, values)
-                elif source >= start:
-                    source -= start
-                else:
-                    k = outside.get(source)
-                    if k is None:
-                        k = outside[source] = len(outside)
-                        values += (value_slot[source], grad_slot[source])
-                    source = -1 - k
-                entry.append(source)
-            flags = 0
+            x, y = inputs[i]
+            if x is None:  # a constant
+                x = _constant(op, 0, node._x, values)
+            elif x >= start:
+                x -= start
+            else:
+                k = outside.get(x)
+                if k is None:
+                    k = outside[x] = len(outside)
+                    values += (value_slot[x], grad_slot[x])
+                x = -1 - k
+            if y is None:  # a constant, or no y
+                y = None if node._y is None else _constant(op, 1, node._y, values)
+            elif y >= start:
+                y -= start
+            else:
+                k = outside.get(y)
+                if k is None:
+                    k = outside[y] = len(outside)
+                    values += (value_slot[y], grad_slot[y])
+                y = -1 - k
             if last_user[i] >= end:
                 flags = _USED_OUTSIDE
                 values += (value_slot[i], grad_slot[i])
-            elif i in kept:
-                flags = _KEPT
-                values.append(value_slot[i])
-            if users[i] == 1 and last_user[i] < end:
-                flags |= _ONE_USER_HERE
-            if i == self.root_position:
+            else:
+                flags = _ONE_USER_HERE if users[i] == 1 else 0
+                if kept and i in kept:
+                    flags |= _KEPT
+                    values.append(value_slot[i])
+            if i == root:
                 flags |= _ROOT
-            entry.append(flags)
-            key.append(tuple(entry))
+            key.append((op, x, y, flags))
         return tuple(key), values
 
 
@@ -556,7 +605,8 @@ def _template_source(key: tuple) -> str:
                 term = f"{local_grad} * {gradient}"
             sign = "-" if negative else "+"
             if parent in in_place:
-                backward.append(f"    store[{grad_slot[parent]}] {sign}= {term}")
+                slot = grad_slot[parent]  # (x = x + t: two instructions fewer than x += t)
+                backward.append(f"    store[{slot}] = store[{slot}] {sign} {term}")
             elif parent in grad_name:
                 backward.append(f"    {grad_name[parent]} {sign}= {term}")
             elif term == gradient and not negative and len(users[parent]) == 1:

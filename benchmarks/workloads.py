@@ -10,6 +10,7 @@ import gc
 import math
 import pickle
 import random
+import statistics
 import sys
 import time
 import tracemalloc
@@ -225,10 +226,14 @@ class CompiledStep:
     def __init__(self, model: ValueMLP, points, labels, label_leaves: bool):
         from autograd import Value, compile
 
+        start = time.perf_counter()
         self.model = model
         self.inputs = [[Value(v) for v in point] for point in points]
         self.labels = [Value(float(label)) for label in labels] if label_leaves else []
-        self.graph = compile(model.loss(self.inputs, self.labels or labels))
+        loss = model.loss(self.inputs, self.labels or labels)
+        traced = time.perf_counter()
+        self.graph = compile(loss)
+        self.seconds = (traced - start, time.perf_counter() - traced)  # trace, compile()
 
     def step(self, points, labels, lr: float) -> float:
         for leaves, point in zip(self.inputs, points, strict=True):
@@ -277,11 +282,23 @@ def w1_gradients(make, weights, data, library: bool = False) -> tuple[float, lis
     return one_step_gradients(network(make, weights, 0.0, library, data), data)
 
 
-def w4_compile_seconds(make, weights, data) -> float:
-    """Seconds to trace and compile the W1 step with inputs and labels as leaves (W4)."""
-    start = time.perf_counter()
-    CompiledStep(ValueMLP(make, weights), *data, label_leaves=True)
-    return time.perf_counter() - start
+def w4_compile_seconds(make, weights, data, repeats: int = 1) -> tuple[float, float]:
+    """Seconds to trace the W1 step (inputs and labels as leaves) and to `compile` it (W4);
+    medians of `repeats`."""
+    return _trace_and_compile(lambda: ValueMLP(make, weights), data, True, repeats)
+
+
+def _trace_and_compile(model, data, label_leaves: bool, repeats: int) -> tuple[float, float]:
+    """Median seconds of CompiledStep's trace (the eager forward that builds the loss) and of
+    `autograd.compile` on it, garbage collector on as in a user's program (compile pauses the
+    collector while it runs: see CompiledGraph)."""
+    seconds = []
+    for _ in range(repeats):
+        network = model()
+        gc.collect()
+        seconds.append(CompiledStep(network, *data, label_leaves=label_leaves).seconds)
+    traces, compiles = zip(*seconds, strict=True)
+    return statistics.median(traces), statistics.median(compiles)
 
 
 # --- W6: a wider MLP with softmax cross-entropy ----------------------------------------------
@@ -362,11 +379,44 @@ def w6_gradients(make, weights, data) -> tuple[float, list[float]]:
     return one_step_gradients(softmax_network(make, weights, data), data)
 
 
-def w6_compile_seconds(make, weights, data) -> float:
-    """Seconds to trace and compile the W6 step."""
-    start = time.perf_counter()
-    CompiledStep(SoftmaxMLP(make, weights), *data, label_leaves=False)
-    return time.perf_counter() - start
+def w6_compile_seconds(make, weights, data, repeats: int = 1) -> tuple[float, float]:
+    """Seconds to trace the W6 step and to `compile` it; medians of `repeats`."""
+    return _trace_and_compile(lambda: SoftmaxMLP(make, weights), data, False, repeats)
+
+
+# --- fit on moons: does compiling pay for itself in the first epoch? ------------------------
+
+
+def fit_epoch_seconds(make, epochs: int) -> dict[str, list[float]]:
+    """Seconds per epoch of `nn.fit` on moons (100 points, MLP 2-16-16-1, hinge, Adam, batches
+    of 20), eager and `compiled=True`; a compiled run's first epoch includes its compile."""
+    from nn import MLP, fit
+    from nn.data import make_moons
+    from nn.optim import Adam
+
+    points, labels = make_moons(n=100, noise=0.1, seed=0)
+    seconds = {}
+    for compiled in (False, True):
+        model = MLP(2, [16, 16, 1], seed=0)
+        ends = []
+        gc.collect()
+        start = time.perf_counter()
+        fit(
+            model,
+            points,
+            labels,
+            loss="hinge",
+            optimizer=Adam(model.parameters(), lr=0.05),
+            epochs=epochs,
+            batch_size=20,
+            progress=False,
+            compiled=compiled,
+            callback=lambda epoch, history: ends.append(time.perf_counter()),
+        )
+        seconds["compiled" if compiled else "eager"] = [
+            end - begin for begin, end in zip([start, *ends], ends, strict=False)
+        ]
+    return seconds
 
 
 # --- W2: memory per op node ----------------------------------------------------------------
@@ -661,6 +711,7 @@ MEASURES = {
     "w4_compile": w4_compile_seconds,
     "w6_gradients": w6_gradients,
     "w6_compile": w6_compile_seconds,
+    "fit_epochs": fit_epoch_seconds,
     "w7_gradients": w7_gradients,
     "w2": w2_bytes_per_op,
     "w3_time": chain_backward_seconds,

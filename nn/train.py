@@ -100,8 +100,9 @@ def fit(
     labels, bce 0/1, cross_entropy class indices. `callback(epoch, history)` runs after each
     epoch; `progress=False` hides the tqdm bar. `compiled=True` runs each batch through
     `autograd.compile` (see `CompiledBatchLoss`): the same weights and history as eager
-    training, several times faster after one compile (about 15 us per graph node) per distinct
-    batch size.
+    training, several times faster after one compile per distinct batch size (on moons with
+    batches of 20: the first epoch, compile included, ~60 ms against ~50 ms eager; each later
+    one ~4 ms against ~50 ms).
 
     Settings that reach >= 95% training accuracy on moons in about 1.5 s (tests/test_nn_train.py):
     `X, y = make_moons(n=100, noise=0.1, seed=0)`; `model = MLP(2, [16, 16, 1], seed=0)`;
