@@ -199,7 +199,8 @@ class CompiledGraph:
         raise error  # not a forward error: the fast path met something the checked one did not
 
     def __repr__(self) -> str:
-        return f"CompiledGraph({len(self._order) + len(self.leaves)} nodes, {len(self.leaves)} leaves)"
+        leaves = len(self.leaves)
+        return f"CompiledGraph({len(self._order) + leaves} nodes, {leaves} leaves)"
 
 
 def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:

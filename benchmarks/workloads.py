@@ -395,8 +395,8 @@ def fit_epoch_seconds(make, epochs: int) -> dict[str, list[float]]:
     from nn.optim import Adam
 
     points, labels = make_moons(n=100, noise=0.1, seed=0)
-    seconds = {}
-    for compiled in (False, True):
+
+    def epoch_seconds(compiled: bool) -> list[float]:
         model = MLP(2, [16, 16, 1], seed=0)
         ends = []
         gc.collect()
@@ -413,10 +413,9 @@ def fit_epoch_seconds(make, epochs: int) -> dict[str, list[float]]:
             compiled=compiled,
             callback=lambda epoch, history: ends.append(time.perf_counter()),
         )
-        seconds["compiled" if compiled else "eager"] = [
-            end - begin for begin, end in zip([start, *ends], ends, strict=False)
-        ]
-    return seconds
+        return [end - begin for begin, end in zip([start, *ends], ends, strict=False)]
+
+    return {"eager": epoch_seconds(False), "compiled": epoch_seconds(True)}
 
 
 # --- W2: memory per op node ----------------------------------------------------------------
