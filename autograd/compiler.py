@@ -104,16 +104,18 @@ class CompiledGraph:
 
     Beyond SPEC: nodes passed as `keep` to `compile` stay materialised; `kept_values()` reads
     their values as the last `cg()` or `cg.forward()` computed them (e.g. a model's outputs,
-    which the loss graph otherwise inlines).
+    which the loss graph otherwise inlines). Leaves passed as `no_grad` (a batch's inputs and
+    targets) are read at each call, but no gradient is computed for them and their `.grad` is
+    never written, as for PyTorch tensors with requires_grad=False.
     """
 
-    def __init__(self, root: Value, keep: Sequence[Value] = ()):
+    def __init__(self, root: Value, keep: Sequence[Value] = (), no_grad: Sequence[Value] = ()):
         # The graph's Values are all alive, so each automatic garbage collection would walk them
         # all, for nothing: tracing and generating create no cycles.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            generator = _Generator(root, keep)
+            generator = _Generator(root, keep, no_grad)
             self.leaves: tuple[Value, ...] = tuple(generator.leaves)
             namespace = dict(FLOAT_FUNCTIONS)
             self._parts = []  # per chunk: (its template, the values of its placeholders)
@@ -136,6 +138,9 @@ class CompiledGraph:
         self._kept_slots = [generator.value_slot[generator.where[node]] for node in keep]
         self._store: list | None = None  # the last call's values, for kept_values
         self._blank = [0.0] * (generator.store_size - len(self.leaves))  # all but leaf data
+        # Which leaves get a gradient (itertools.compress picks their grads from the store).
+        self._wants_grad = [-1 - k not in generator.no_grad for k in range(len(self.leaves))]
+        self._grad_leaves = tuple(itertools.compress(self.leaves, self._wants_grad))
 
     @property
     def source(self) -> str:
@@ -157,7 +162,8 @@ class CompiledGraph:
         except (ArithmeticError, ValueError) as error:
             self._raise_domain_error(store, error)
         self._store = store
-        for leaf, gradient in zip(leaves, store[len(leaves) : 2 * len(leaves)], strict=True):
+        grads = itertools.compress(store[len(leaves) : 2 * len(leaves)], self._wants_grad)
+        for leaf, gradient in zip(self._grad_leaves, grads, strict=True):
             leaf.grad += gradient
         return output
 
@@ -203,21 +209,26 @@ class CompiledGraph:
         return f"CompiledGraph({len(self._order) + leaves} nodes, {leaves} leaves)"
 
 
-def compile(root: Value, *, keep: Sequence[Value] = ()) -> CompiledGraph:
+def compile(
+    root: Value, *, keep: Sequence[Value] = (), no_grad: Sequence[Value] = ()
+) -> CompiledGraph:
     """Trace the graph below `root` once into straight-line Python; see `CompiledGraph`.
 
     Like `torch.jit.trace`, only the ops that were built are recorded: Python control flow that
     chose them is frozen, while data-dependent derivatives (relu, abs, ...) are decided per call.
     Interior nodes' `.grad` are left untouched; leaves accumulate as with `root.backward()`.
     `keep` (beyond SPEC): nodes of the graph whose values each call keeps, for `kept_values()`.
+    `no_grad` (beyond SPEC): leaves of the graph that are data, such as a batch's inputs: each
+    call reads them, computes no gradient for them and leaves their `.grad` alone.
     """
     if not isinstance(root, Value):
         raise TypeError(f"compile needs a Value, got {type(root).__name__}")
-    keep = list(keep)
-    for node in keep:
-        if not isinstance(node, Value):
-            raise TypeError(f"compile: keep must hold Values, got {type(node).__name__}")
-    return CompiledGraph(root, keep)
+    keep, no_grad = list(keep), list(no_grad)
+    for option, nodes in (("keep", keep), ("no_grad", no_grad)):
+        for node in nodes:
+            if not isinstance(node, Value):
+                raise TypeError(f"compile: {option} must hold Values, got {type(node).__name__}")
+    return CompiledGraph(root, keep, no_grad)
 
 
 # --- code generation -------------------------------------------------------------------------
@@ -259,11 +270,18 @@ _SHAPES = [*map(random.Random(15).getrandbits, [64] * (_Y_STEP * (_FAR + 2)))]
 class _Generator:
     """Plans a traced graph's chunks and store slots; `shape` gives each chunk's key."""
 
-    def __init__(self, root: Value, keep: Sequence[Value]):
+    def __init__(self, root: Value, keep: Sequence[Value], no_grad: Sequence[Value] = ()):
         self._number(root)
-        for node in keep:
-            if node not in self.where:
-                raise ValueError(f"compile: keep holds {node!r}, which root does not depend on")
+        for option, nodes in (("keep", keep), ("no_grad", no_grad)):
+            for node in nodes:
+                if node not in self.where:
+                    raise ValueError(
+                        f"compile: {option} holds {node!r}, which root does not depend on"
+                    )
+        for node in no_grad:
+            if node._op is not None:
+                raise ValueError(f"compile: no_grad takes leaves, and {node!r} is made by an op")
+        self.no_grad = {self.where[node] for node in no_grad}  # leaf positions (< 0)
         count = len(self.interior)
         most = min(CHUNK_NODES, max(count // 16, SMALL_CHUNK_NODES))
         self.bounds = _cut(self.shapes, most)
@@ -370,14 +388,16 @@ class _Generator:
     def shape(self, start: int, end: int) -> tuple[tuple, list]:
         """The key of the chunk interior[start:end] and the values of its placeholders.
 
-        Per node: (op, x, y, flags), an input being a node's index in the chunk (>= 0), -1 - k
-        for the k-th outside input, "" for a constant that is a placeholder, or the source text
-        of a constant baked in. Placeholders are numbered in the order `_Template` reads them.
+        The key is (nodes, data). Per node: (op, x, y, flags), an input being a node's index in
+        the chunk (>= 0), -1 - k for the k-th outside input, "" for a constant that is a
+        placeholder, or the source text of a constant baked in; data holds the outside inputs
+        that are no_grad leaves. Placeholders are numbered in the order `_Template` reads them.
         """
         interior, inputs, kept, root = self.interior, self.inputs, self.kept, self.root_position
         value_slot, grad_slot = self.value_slot, self.grad_slot
-        users, last_user = self.users, self.last_user
+        users, last_user, no_grad = self.users, self.last_user, self.no_grad
         outside = {}
+        data = []  # the outside inputs (as -1 - k) that are no_grad leaves: no grad slot
         key = []
         values = []
         # One pass over every node of the graph: spelled out, x and y alike.
@@ -393,7 +413,11 @@ class _Generator:
                 k = outside.get(x)
                 if k is None:
                     k = outside[x] = len(outside)
-                    values += (value_slot[x], grad_slot[x])
+                    if x in no_grad:
+                        data.append(-1 - k)
+                        values.append(value_slot[x])
+                    else:
+                        values += (value_slot[x], grad_slot[x])
                 x = -1 - k
             if y is None:  # a constant, or no y
                 y = None if node._y is None else _constant(op, 1, node._y, values)
@@ -403,7 +427,11 @@ class _Generator:
                 k = outside.get(y)
                 if k is None:
                     k = outside[y] = len(outside)
-                    values += (value_slot[y], grad_slot[y])
+                    if y in no_grad:
+                        data.append(-1 - k)
+                        values.append(value_slot[y])
+                    else:
+                        values += (value_slot[y], grad_slot[y])
                 y = -1 - k
             if last_user[i] >= end:
                 flags = _USED_OUTSIDE
@@ -416,7 +444,7 @@ class _Generator:
             if i == root:
                 flags |= _ROOT
             key.append((op, x, y, flags))
-        return tuple(key), values
+        return (tuple(key), tuple(data)), values
 
 
 def _constant(op: Op, position: int, number: float, values: list) -> str:
@@ -507,8 +535,9 @@ def _placeholder_number(const) -> int | None:
     return None
 
 
-def _template_source(key: tuple) -> str:
-    """The source of `def chunk(store, ...)` for a chunk of shape `key` (see `shape`)."""
+def _template_source(chunk_key: tuple) -> str:
+    """The source of `def chunk(store, ...)` for a chunk of shape `chunk_key` (see `shape`)."""
+    key, data = chunk_key
     placeholders = iter(range(_PLACEHOLDER, 2 * _PLACEHOLDER))
     name = [f"v{i}" for i in range(len(key))]
     operands = []  # per node: [x, y] as source text
@@ -526,7 +555,8 @@ def _template_source(key: tuple) -> str:
             elif type(source) is str:
                 texts.append(source)
             else:
-                node_parents.append((source, position))
+                if source not in data:  # a no_grad leaf is not a parent: it gets no gradient
+                    node_parents.append((source, position))
                 if source >= 0:
                     users[source].append((i, position))
                     texts.append(name[source])
@@ -534,7 +564,8 @@ def _template_source(key: tuple) -> str:
                     if source not in value_slot:
                         outside.append(source)
                         value_slot[source] = str(next(placeholders))
-                        grad_slot[source] = str(next(placeholders))
+                        if source not in data:
+                            grad_slot[source] = str(next(placeholders))
                     texts.append(f"e{-1 - source}")
         operands.append(texts)
         parents.append(node_parents)
@@ -585,7 +616,7 @@ def _template_source(key: tuple) -> str:
             if parent < 0:
                 terms[parent] += 1
     in_place = {source for source, count in terms.items() if count == 1}
-    accumulated = [source for source in outside if source not in in_place]
+    accumulated = [s for s in outside if s not in in_place and s not in data]
     grad_name = {i: f"g{i}" for i in shared}
     grad_name.update({source: f"h{-1 - source}" for source in accumulated})
     if root is not None:
@@ -604,6 +635,8 @@ def _template_source(key: tuple) -> str:
                 if not local_grad.isidentifier():
                     local_grad = f"({local_grad})"
                 term = f"{local_grad} * {gradient}"
+                if key[i][0].selects:  # relu passes nothing where its derivative is 0 (as eager)
+                    term = f"(local * {gradient} if (local := {local_grad}) else 0.0)"
             sign = "-" if negative else "+"
             if parent in in_place:
                 slot = grad_slot[parent]  # (x = x + t: two instructions fewer than x += t)

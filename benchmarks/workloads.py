@@ -219,8 +219,9 @@ def torch_layout(weights) -> dict:
 class CompiledStep:
     """A network's training step traced once with `autograd.compile` (W4, W6).
 
-    Inputs (and labels, with `label_leaves`) are leaves whose data each step sets; then the
-    compiled graph runs forward and backward, and SGD updates the network's parameters.
+    Inputs (and labels, with `label_leaves`) are leaves whose data each step sets, compiled as
+    `no_grad` data (no gradient, as the floor computes none for them); then the compiled graph
+    runs forward and backward, and SGD updates the network's parameters.
     """
 
     def __init__(self, model: ValueMLP, points, labels, label_leaves: bool):
@@ -232,7 +233,8 @@ class CompiledStep:
         self.labels = [Value(float(label)) for label in labels] if label_leaves else []
         loss = model.loss(self.inputs, self.labels or labels)
         traced = time.perf_counter()
-        self.graph = compile(loss)
+        data = [leaf for point in self.inputs for leaf in point] + self.labels  # no gradient
+        self.graph = compile(loss, no_grad=data)
         self.seconds = (traced - start, time.perf_counter() - traced)  # trace, compile()
 
     def step(self, points, labels, lr: float) -> float:

@@ -395,9 +395,15 @@ def choose_loss(name: str | None, y: list) -> tuple[str, str]:
 
 def check_outputs(args: argparse.Namespace, X: list) -> None:
     """Refuse, before any training, a --save or --plot that could not be written."""
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
+    outputs = [(option, path) for option, path in (("--save", args.save), ("--plot", args.plot))]
+    for option, path in outputs:
         if path is not None:
             _check_writable(option, path)
+    named = [("--data", args.data), *outputs] if os.path.exists(args.data) else outputs
+    for index, (option, path) in enumerate(named):
+        for other, other_path in named[index + 1 :]:
+            if path is not None and other_path is not None and _same_file(path, other_path):
+                raise ValueError(f"{option} and {other} name the same file {path}; name two")
     if args.plot is not None:
         _check_plottable(args.plot, X, args.data)
 
@@ -620,6 +626,13 @@ def _check_writable(option: str, path: str) -> None:
         raise FileNotFoundError(f"{option} {path}: directory {directory} does not exist")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise PermissionError(f"{option} {path}: directory {directory} is not writable")
+
+
+def _same_file(a: str, b: str) -> bool:
+    """True if paths a and b are one file (through links too), whether or not it exists yet."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _check_plottable(path: str, X: list, data: str) -> None:

@@ -54,8 +54,9 @@ def load(path: str | os.PathLike) -> Module:
     small file cannot ask for a huge model. Weights "NaN", "Infinity", "-Infinity" (and the bare
     NaN/Infinity of older files) read as those floats.
     """
+    raw = _read_model_bytes(path)
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        document = json.loads(raw.decode("utf-8"))
     # ValueError: JSONDecodeError, UnicodeDecodeError, and an int past Python's digit limit
     except (ValueError, RecursionError) as error:
         raise ValueError(
@@ -79,6 +80,24 @@ def load(path: str | os.PathLike) -> Module:
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path} does not fit its architecture: {error}") from None
     return model
+
+
+# A model file larger than this is refused unread (an MLP of ~40 million weights, as JSON).
+MAX_FILE_BYTES = 1 << 30
+
+
+def _read_model_bytes(path: str | os.PathLike) -> bytes:
+    """The file's bytes, read only as far as needed to tell it is not a model file: one that
+    does not start with "{" (/dev/zero, a picture) is refused at its first bytes, and one
+    longer than MAX_FILE_BYTES (a stream that never ends) at that size."""
+    with open(path, "rb") as file:
+        head = file.read(1 << 16)
+        if head.lstrip(b" \t\r\n")[:1] not in (b"{", b""):
+            raise ValueError(f"{path} is not valid JSON: a scalargrad model starts with '{{'")
+        data = head + file.read(MAX_FILE_BYTES + 1 - len(head))
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{path} is over {MAX_FILE_BYTES:,} bytes: not a scalargrad model file")
+    return data
 
 
 def _architecture_of(architecture: Any, path: str | os.PathLike) -> tuple[type[Module], dict, dict]:

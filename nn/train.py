@@ -248,24 +248,29 @@ class CompiledBatchLoss:
                 o for output in outputs for o in (output if isinstance(output, list) else [output])
             ]
             self.widths = [len(o) if isinstance(o, list) else 0 for o in outputs]
+            # Inputs, targets and shifts are data: the compiled graphs compute no gradient for them.
+            data = [leaf for x in self.inputs for leaf in x]
             if loss == "cross_entropy":
                 self.targets = [[Value(0.0) for _ in logits] for logits in outputs]
                 self.shifts = [Value(max(z.data for z in logits)) for logits in outputs]
-                self.logits = compile_graph(sum(flat[1:], flat[0]), keep=flat)
+                self.logits = compile_graph(sum(flat[1:], flat[0]), keep=flat, no_grad=data)
                 terms = [
                     log_sum_exp(logits, shift) - _dot(one_hot, logits)
                     for logits, one_hot, shift in zip(
                         outputs, self.targets, self.shifts, strict=True
                     )
                 ]
-                self.graph = compile_graph(mean(terms))
+                data += [leaf for one_hot in self.targets for leaf in one_hot] + self.shifts
+                self.graph = compile_graph(mean(terms), no_grad=data)
             else:
                 self.targets = [
                     [Value(0.0) for _ in output] if isinstance(output, list) else Value(0.0)
                     for output in outputs
                 ]
+                for target in self.targets:
+                    data += target if isinstance(target, list) else [target]
                 self.graph = compile_graph(
-                    LEAF_TARGET_LOSSES[loss](outputs, self.targets), keep=flat
+                    LEAF_TARGET_LOSSES[loss](outputs, self.targets), keep=flat, no_grad=data
                 )
 
     def __call__(self, X: Sequence, y: Sequence) -> tuple[float, list]:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from autograd import Value, compile, topological_order
 from autograd import compiler as compile_module
 from autograd.ops import OPS
+from tests.helpers import require
 
 # Per op: (function of the leaves, leaf values to run it at). The first values trace the graph;
 # the others move data-dependent branches (relu, abs, the pow limits...) to the other side.
@@ -504,3 +505,102 @@ def test_compile_cuts_a_small_batch_graph_so_that_its_samples_share_templates():
         p.grad = 0.0
     loss.backward()
     assert all(same(c, p.grad) for c, p in zip(compiled, model.parameters(), strict=True))
+
+
+def test_compiled_relu_passes_nothing_where_it_is_off_even_an_infinite_gradient():
+    """relu selects in compiled code as in eager backward and PyTorch: at x <= 0 the gradient
+    it passes is 0, not 0 * inf = nan; where x > 0 the infinity passes through."""
+    torch = require("torch")
+    for x, scale in ((-1.0, math.inf), (0.0, -math.inf), (2.0, math.inf), (-1.0, math.nan)):
+        a, b = Value(x), Value(scale)
+        root = a.relu() * b + a * 0.5
+        graph = compile(root)
+        graph()
+        compiled = a.grad
+        a.grad = b.grad = 0.0
+        root.backward()
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        (torch.relu(t) * scale + t * 0.5).backward()
+        for ours in (compiled, a.grad):
+            assert same(ours, t.grad.item()), (x, scale, ours, t.grad.item())
+
+
+# --- no_grad (beyond SPEC): leaves that are data ---------------------------------------------
+
+
+def mlp_batch(samples: int, seed: int = 0):
+    """A 2-8-1 relu MLP's mean squared error on `samples` points:
+    (loss, parameters, inputs, targets)."""
+    rng = random.Random(seed)
+    weights = [[Value(rng.uniform(-1, 1)) for _ in range(3)] for _ in range(8)]
+    out = [Value(rng.uniform(-1, 1)) for _ in range(9)]
+    inputs = [[Value(rng.uniform(-1, 1)) for _ in range(2)] for _ in range(samples)]
+    targets = [Value(rng.uniform(-1, 1)) for _ in range(samples)]
+    terms = []
+    for x, t in zip(inputs, targets, strict=True):
+        hidden = [(w[0] * x[0] + w[1] * x[1] + w[2]).relu() for w in weights]
+        y = sum((v * h for v, h in zip(out, hidden, strict=False)), out[8])
+        terms.append((y - t) * (y - t))
+    parameters = [p for w in weights for p in w] + out
+    return sum(terms[1:], terms[0]) * (1.0 / samples), parameters, inputs, targets
+
+
+@pytest.mark.parametrize("chunk_nodes", [compile_module.CHUNK_NODES, 7, 40])
+def test_compile_no_grad_leaves_are_read_each_call_and_their_grad_is_never_written(
+    chunk_nodes, monkeypatch
+):
+    monkeypatch.setattr(compile_module, "CHUNK_NODES", chunk_nodes)
+    loss, parameters, inputs, targets = mlp_batch(30)
+    data = [leaf for x in inputs for leaf in x] + targets
+    graph = compile(loss, no_grad=data)
+    rng = random.Random(1)
+    for _ in range(3):
+        for leaf in data:
+            leaf.data = rng.uniform(-2, 2)
+            leaf.grad = 7.0  # a value no gradient would leave there
+        for p in parameters:
+            p.grad = 0.0
+        value = graph()
+        compiled = [p.grad for p in parameters]
+        assert all(leaf.grad == 7.0 for leaf in data)
+        for leaf in [*parameters, *data]:
+            leaf.grad = 0.0
+        loss_again = _eager_loss_with(parameters, inputs, targets)
+        loss_again.backward()
+        assert same(value, loss_again.data)
+        assert all(same(c, p.grad) for c, p in zip(compiled, parameters, strict=True))
+
+
+def _eager_loss_with(parameters, inputs, targets):
+    """mlp_batch's loss on these parameters and these leaves' current data, built eagerly."""
+    weights = [parameters[3 * j : 3 * j + 3] for j in range(8)]
+    out = parameters[24:]
+    terms = []
+    for x, t in zip(inputs, targets, strict=True):
+        hidden = [(w[0] * x[0] + w[1] * x[1] + w[2]).relu() for w in weights]
+        y = sum((v * h for v, h in zip(out, hidden, strict=False)), out[8])
+        terms.append((y - t) * (y - t))
+    return sum(terms[1:], terms[0]) * (1.0 / len(terms))
+
+
+def test_compile_no_grad_writes_less_code_and_shares_templates():
+    loss, _, inputs, targets = mlp_batch(200)
+    data = [leaf for x in inputs for leaf in x] + targets
+    plain, lean = compile(loss), compile(loss, no_grad=data)
+    assert len(lean.source.splitlines()) < len(plain.source.splitlines())
+    assert len({id(t) for t, _ in lean._parts}) <= len({id(t) for t, _ in plain._parts})
+
+
+def test_compile_no_grad_refuses_what_is_not_a_leaf_of_the_graph():
+    a, b = Value(1.0), Value(2.0)
+    product = a * b
+    root = product + 1.0
+    with pytest.raises(TypeError, match="no_grad must hold Values"):
+        compile(root, no_grad=[1.0])
+    with pytest.raises(ValueError, match="no_grad takes leaves"):
+        compile(root, no_grad=[product])
+    with pytest.raises(ValueError, match="does not depend on"):
+        compile(root, no_grad=[Value(3.0)])
+    graph = compile(root, no_grad=[b])
+    assert graph() == 3.0
+    assert (a.grad, b.grad) == (2.0, 0.0)
