@@ -88,11 +88,12 @@ MAX_FILE_BYTES = 1 << 30
 
 def _read_model_bytes(path: str | os.PathLike) -> bytes:
     """The file's bytes, read only as far as needed to tell it is not a model file: one that
-    does not start with "{" (/dev/zero, a picture) is refused at its first bytes, and one
-    longer than MAX_FILE_BYTES (a stream that never ends) at that size."""
+    cannot start JSON (/dev/zero, a picture) is refused at its first bytes, and one longer
+    than MAX_FILE_BYTES (a stream that never ends) at that size."""
     with open(path, "rb") as file:
         head = file.read(1 << 16)
-        if head.lstrip(b" \t\r\n")[:1] not in (b"{", b""):
+        first = head.lstrip(b" \t\r\n")[:1]
+        if first and first not in b'{["-0123456789tfnNI':  # what a JSON value may start with
             raise ValueError(f"{path} is not valid JSON: a scalargrad model starts with '{{'")
         data = head + file.read(MAX_FILE_BYTES + 1 - len(head))
     if len(data) > MAX_FILE_BYTES:

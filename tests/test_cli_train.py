@@ -184,6 +184,9 @@ MALFORMED = "x,y,label\n1,2,0\n3,,1\n"
         (["--save", ""], {}, "--save needs a file name"),
         (["--hidden", "100000", "100000"], {}, "MLP 2-100000-100000-1 has 10,000,500,001"),
         (["--plot", ""], {}, "--plot needs a file name"),
+        (["--save", "m.png", "--plot", "./m.png"], {}, "--save and --plot name the same file"),
+        (["--data", "f.csv", "--save", "f.csv"], {"f.csv": GAP}, "--data and --save name the same"),
+        (["--data", "f.csv", "--plot", "f.csv"], {"f.csv": GAP}, "--data and --plot name the same"),
         (["--data", "f.csv", "--loss", "bce"], {"f.csv": "1,2,-1\n3,4,1\n"}, "labelled 0/1"),
         (
             ["--data", "f.csv", "--loss", "cross_entropy"],

@@ -246,3 +246,19 @@ def test_load_of_a_number_with_thousands_of_digits_names_the_file(tmp_path):
     path.write_text(re.sub(r"-?\d+\.\d+(e-?\d+)?", "1" * 5000, document, count=1))
     with pytest.raises(ValueError, match=f"{re.escape(str(path))} is not valid JSON"):
         load(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_load_of_an_endless_stream_stops_at_its_first_bytes():
+    with pytest.raises(ValueError, match="/dev/zero is not valid JSON"):
+        load("/dev/zero")
+
+
+def test_load_refuses_a_file_over_the_size_limit_without_reading_the_rest(tmp_path, monkeypatch):
+    path = tmp_path / "big.json"
+    save(MLP(2, [3], seed=0), path)
+    monkeypatch.setattr(nn.io, "MAX_FILE_BYTES", path.stat().st_size - 1)
+    with pytest.raises(ValueError, match="is over .* bytes"):
+        load(path)
+    monkeypatch.setattr(nn.io, "MAX_FILE_BYTES", path.stat().st_size)
+    assert load(path).nouts == [3]
