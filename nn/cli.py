@@ -394,12 +394,14 @@ def choose_loss(name: str | None, y: list) -> tuple[str, str]:
 
 
 def check_outputs(args: argparse.Namespace, X: list) -> None:
-    """Refuse, before any training, a --save or --plot that could not be written."""
-    outputs = [(option, path) for option, path in (("--save", args.save), ("--plot", args.plot))]
+    """Refuse, before any training, a --save or --plot that could not be written, or that
+    names the same file as the other, or as the --data file (it would be overwritten)."""
+    outputs = [("--save", args.save), ("--plot", args.plot)]
     for option, path in outputs:
         if path is not None:
             _check_writable(option, path)
-    named = [("--data", args.data), *outputs] if os.path.exists(args.data) else outputs
+    read_from_file = args.data not in DATASETS  # as load_data decides
+    named = [("--data", args.data), *outputs] if read_from_file else outputs
     for index, (option, path) in enumerate(named):
         for other, other_path in named[index + 1 :]:
             if path is not None and other_path is not None and _same_file(path, other_path):
