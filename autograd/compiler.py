@@ -98,7 +98,8 @@ def _literal(number: float) -> str:
 class CompiledGraph:
     """A graph frozen by `compile`: `cg()` runs forward and backward, `cg.forward()` forward only.
 
-    `leaves` are the leaf Values it reads, in topological order; `source` is the generated code.
+    `leaves` are the leaf Values it reads, in the order the trace met them; `source` is the
+    generated code.
     A domain error raises what the eager engine raises for the first failing op (in topological
     order), and changes no gradient.
 
@@ -218,8 +219,9 @@ def compile(
     chose them is frozen, while data-dependent derivatives (relu, abs, ...) are decided per call.
     Interior nodes' `.grad` are left untouched; leaves accumulate as with `root.backward()`.
     `keep` (beyond SPEC): nodes of the graph whose values each call keeps, for `kept_values()`.
-    `no_grad` (beyond SPEC): leaves of the graph that are data, such as a batch's inputs: each
-    call reads them, computes no gradient for them and leaves their `.grad` alone.
+    `no_grad` (beyond SPEC): leaves that are data, such as a batch's inputs: each call reads
+    them, computes no gradient for them and leaves their `.grad` alone (leaves that root does
+    not depend on are allowed, and ignored).
     """
     if not isinstance(root, Value):
         raise TypeError(f"compile needs a Value, got {type(root).__name__}")
@@ -246,7 +248,7 @@ def compile(
 # sum), is inlined into its user's expression instead of getting a variable; and a node whose
 # only gradient is its user's, passed through unchanged (a term of a sum), shares its variable.
 #
-# Generating and compiling source costs ~15 us per node, so chunks of the same shape share one
+# Generating and compiling source costs ~20 us per node, so chunks of the same shape share one
 # compiled template. A chunk's shape (its key) says, per node, its op, where each input comes
 # from (a node of the chunk, the k-th outside input, a constant) and how the node is used; the
 # store slots and most constants are the template's placeholder constants, replaced per chunk
@@ -272,16 +274,15 @@ class _Generator:
 
     def __init__(self, root: Value, keep: Sequence[Value], no_grad: Sequence[Value] = ()):
         self._number(root)
-        for option, nodes in (("keep", keep), ("no_grad", no_grad)):
-            for node in nodes:
-                if node not in self.where:
-                    raise ValueError(
-                        f"compile: {option} holds {node!r}, which root does not depend on"
-                    )
+        for node in keep:
+            if node not in self.where:
+                raise ValueError(f"compile: keep holds {node!r}, which root does not depend on")
         for node in no_grad:
             if node._op is not None:
                 raise ValueError(f"compile: no_grad takes leaves, and {node!r} is made by an op")
-        self.no_grad = {self.where[node] for node in no_grad}  # leaf positions (< 0)
+        # Being data is a property of the leaf (as requires_grad=False is), so a no_grad leaf
+        # that root does not depend on (an input a model ignores) is simply not in the graph.
+        self.no_grad = {self.where[node] for node in no_grad if node in self.where}  # (< 0)
         count = len(self.interior)
         most = min(CHUNK_NODES, max(count // 16, SMALL_CHUNK_NODES))
         self.bounds = _cut(self.shapes, most)

@@ -389,7 +389,7 @@ def w6_compile_seconds(make, weights, data, repeats: int = 1) -> tuple[float, fl
 # --- fit on moons: does compiling pay for itself in the first epoch? ------------------------
 
 
-def fit_epoch_seconds(make, epochs: int) -> dict[str, list[float]]:
+def fit_epoch_seconds(_make, epochs: int) -> dict[str, list[float]]:
     """Seconds per epoch of `nn.fit` on moons (100 points, MLP 2-16-16-1, hinge, Adam, batches
     of 20), eager and `compiled=True`; a compiled run's first epoch includes its compile."""
     from nn import MLP, fit

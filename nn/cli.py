@@ -405,7 +405,9 @@ def check_outputs(args: argparse.Namespace, X: list) -> None:
     for index, (option, path) in enumerate(named):
         for other, other_path in named[index + 1 :]:
             if path is not None and other_path is not None and _same_file(path, other_path):
-                raise ValueError(f"{option} and {other} name the same file {path}; name two")
+                raise ValueError(
+                    f"{option} and {other} name the same file {path}: name two different files"
+                )
     if args.plot is not None:
         _check_plottable(args.plot, X, args.data)
 

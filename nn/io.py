@@ -84,21 +84,32 @@ def load(path: str | os.PathLike) -> Module:
 
 # A model file larger than this is refused unread (an MLP of ~40 million weights, as JSON).
 MAX_FILE_BYTES = 1 << 30
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, as some editors write: skipped
 
 
 def _read_model_bytes(path: str | os.PathLike) -> bytes:
-    """The file's bytes, read only as far as needed to tell it is not a model file: one that
-    cannot start JSON (/dev/zero, a picture) is refused at its first bytes, and one longer
-    than MAX_FILE_BYTES (a stream that never ends) at that size."""
+    """The file's bytes (a UTF-8 BOM skipped), read only as far as needed to tell it is not a
+    model file: one that cannot start JSON (/dev/zero, a picture) is refused at its first
+    bytes, and one longer than MAX_FILE_BYTES by its size, or for a stream that never ends,
+    once that much has been read."""
     with open(path, "rb") as file:
-        head = file.read(1 << 16)
+        if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:  # a regular file's size
+            raise ValueError(_too_large(path))
+        head = file.read(1 << 16).removeprefix(_BOM)
         first = head.lstrip(b" \t\r\n")[:1]
         if first and first not in b'{["-0123456789tfnNI':  # what a JSON value may start with
             raise ValueError(f"{path} is not valid JSON: a scalargrad model starts with '{{'")
-        data = head + file.read(MAX_FILE_BYTES + 1 - len(head))
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"{path} is over {MAX_FILE_BYTES:,} bytes: not a scalargrad model file")
-    return data
+        pieces, size = [head], len(head)
+        while piece := file.read(1 << 20):  # pieces, so that nothing reserves MAX_FILE_BYTES
+            pieces.append(piece)
+            size += len(piece)
+            if size > MAX_FILE_BYTES:
+                raise ValueError(_too_large(path))
+    return b"".join(pieces)
+
+
+def _too_large(path: str | os.PathLike) -> str:
+    return f"{path} is over {MAX_FILE_BYTES:,} bytes: too large for a scalargrad model file"
 
 
 def _architecture_of(architecture: Any, path: str | os.PathLike) -> tuple[type[Module], dict, dict]:

@@ -262,3 +262,49 @@ def test_load_refuses_a_file_over_the_size_limit_without_reading_the_rest(tmp_pa
         load(path)
     monkeypatch.setattr(nn.io, "MAX_FILE_BYTES", path.stat().st_size)
     assert load(path).nouts == [3]
+
+
+def test_load_skips_a_utf8_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.json"
+    save(MLP(2, [3], seed=0), path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load(path).nouts == [3]
+
+
+def test_load_reserves_no_memory_beyond_the_file(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "small.json"
+    save(MLP(2, [3], seed=0), path)
+    tracemalloc.start()
+    try:
+        load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20  # not the 1 GiB that one read(MAX_FILE_BYTES) would reserve
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_load_stops_reading_an_endless_stream_at_the_size_limit(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(nn.io, "MAX_FILE_BYTES", 1 << 20)
+    fifo = tmp_path / "endless.json"
+    os.mkfifo(fifo)
+
+    def write_forever():
+        try:
+            with open(fifo, "wb") as stream:
+                stream.write(b'{"state_dict": [')
+                while True:
+                    stream.write(b"1, " * 4096)
+        except (BrokenPipeError, OSError):
+            pass  # the reader stopped and closed its end: what the test expects
+
+    writer = threading.Thread(target=write_forever, daemon=True)
+    writer.start()
+    with pytest.raises(ValueError, match="is over 1,048,576 bytes"):
+        load(fifo)
+    writer.join(timeout=10)
+    assert not writer.is_alive()

@@ -137,3 +137,27 @@ def test_count_correct_takes_floats_as_well_as_values():
     assert count_correct(floats, y, "cross_entropy") == count_correct(outputs, y, "cross_entropy")
     assert count_correct([0.3, -0.2], [1, -1], "hinge") == 2
     assert count_correct([0.3, -0.2], [1, 1], "bce") == 1
+
+
+def test_fit_compiled_trains_a_model_that_ignores_an_input_feature():
+    """Inputs are compiled as no_grad data: one the model never reads is not in the graph."""
+    from autograd import Value
+    from nn import Module
+
+    class FirstFeature(Module):
+        def __init__(self):
+            self.w, self.b = Value(0.5), Value(0.0)
+
+        def tensors(self):
+            return {"w": self.w, "b": self.b}
+
+        def forward(self, x):
+            return self.w * x[0] + self.b
+
+    X, y = [[1.0, 9.0], [2.0, 9.0], [-1.0, 9.0], [-2.0, 9.0]], [1, 1, -1, -1]
+    histories = []
+    for compiled in (False, True):
+        model = FirstFeature()
+        histories.append(fit(model, X, y, "hinge", SGD(model.parameters(), lr=0.1), epochs=3,
+                             progress=False, compiled=compiled))  # fmt: skip
+    assert histories[1]["loss"] == pytest.approx(histories[0]["loss"], rel=1e-12)
