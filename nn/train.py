@@ -99,10 +99,10 @@ def fit(
     minibatches are reshuffled each epoch from `random.Random(seed)`. Hinge takes 0/1 or -1/+1
     labels, bce 0/1, cross_entropy class indices. `callback(epoch, history)` runs after each
     epoch; `progress=False` hides the tqdm bar. `compiled=True` runs each batch through
-    `autograd.compile` (see `CompiledBatchLoss`): the same weights and history as eager
-    training, several times faster after one compile per distinct batch size (on moons with
-    batches of 20: the first epoch, compile included, ~60 ms against ~50 ms eager; each later
-    one ~4 ms against ~50 ms).
+    `autograd.compile`: the weights and history of eager training, to rounding, several times
+    faster. On moons with batches of 20: the first epoch (one sample's graph compiled, then run
+    sample by sample; see ONE_BY_ONE_SAMPLES) ~20 ms against ~50 ms eager, the second (the batch
+    graph compiled) ~60 ms, each later one ~4 ms.
 
     Settings that reach >= 95% training accuracy on moons in about 1.5 s (tests/test_nn_train.py):
     `X, y = make_moons(n=100, noise=0.1, seed=0)`; `model = MLP(2, [16, 16, 1], seed=0)`;
@@ -117,7 +117,7 @@ def fit(
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.01)
     step = (
-        _compiled_step(model, loss_record.name)
+        _compiled_step(model, loss_record.name, one_by_one=min(len(X), ONE_BY_ONE_SAMPLES))
         if compiled
         else _eager_step(model, loss_record.name)
     )
@@ -182,17 +182,53 @@ def _eager_step(model: Module, loss: str) -> BatchStep:
     return step
 
 
-def _compiled_step(model: Module, loss: str) -> BatchStep:
-    """A `BatchStep` through one `CompiledBatchLoss` per batch size, compiled on first use."""
+# fit(compiled=True) runs its first epoch, up to this many samples, through one sample's graph.
+# A batch's graph (20 samples of an MLP 2-16-16-1: 12,900 nodes) takes ~55 ms to compile, more
+# than a first epoch of eager training on moons (~50 ms); one sample's graph (644 nodes) ~12 ms.
+# Run sample by sample, a batch costs ~1.6x the batch graph's time (each call adds every
+# parameter's gradient): ~0.02 ms more per sample, so after ~2,000 samples the extra has cost
+# what compiling the batch graph does, and the batch graph takes over (as in ski rental).
+ONE_BY_ONE_SAMPLES = 2000
+
+
+def _compiled_step(model: Module, loss: str, one_by_one: int = 0) -> BatchStep:
+    """A `BatchStep` through compiled graphs: for the first `one_by_one` samples, one graph of
+    a single sample run over each sample of a batch (see ONE_BY_ONE_SAMPLES); after that one
+    `CompiledBatchLoss` per batch size, compiled on first use."""
     compiled_losses: dict[int, CompiledBatchLoss] = {}
+    seen = 0  # samples trained on so far
 
     def step(batch_X: list, batch_y: list) -> tuple[float, list]:
-        if len(batch_X) not in compiled_losses:
-            compiled_losses[len(batch_X)] = CompiledBatchLoss(model, batch_X, loss)
+        nonlocal seen
+        size = len(batch_X)
+        seen += size
+        sample_by_sample = seen <= one_by_one
+        if sample_by_sample:
+            size = 1
+        if size not in compiled_losses:
+            compiled_losses[size] = CompiledBatchLoss(model, batch_X[:size], loss)
         model.zero_grad()
-        return compiled_losses[len(batch_X)](batch_X, batch_y)
+        if sample_by_sample:
+            return _sample_by_sample(compiled_losses[1], model, batch_X, batch_y)
+        return compiled_losses[size](batch_X, batch_y)
 
     return step
+
+
+def _sample_by_sample(
+    single: CompiledBatchLoss, model: Module, batch_X: list, batch_y: list
+) -> tuple[float, list]:
+    """The batch's mean loss and outputs through a one-sample graph, run per sample; leaves the
+    mean's gradients in the parameters, as the batch's graph would (equal to rounding)."""
+    total, outputs = 0.0, []
+    for index, (x, target) in enumerate(zip(batch_X, batch_y, strict=True)):
+        value, output = single([x], [target])
+        total = value if index == 0 else total + value  # the batch graph's sum, term by term
+        outputs += output
+    scale = 1 / len(batch_X)  # d mean / d term
+    for parameter in model.parameters():
+        parameter.grad *= scale
+    return total / len(batch_X), outputs
 
 
 def _train_epoch(

@@ -95,7 +95,12 @@ def test_compiled_cross_entropy_shifts_by_each_batch_largest_logit():
     assert [p.grad for p in model.parameters()] == pytest.approx(eager_grads, rel=1e-12)
 
 
-def test_fit_compiled_with_sgd_and_a_smaller_last_batch_compiles_each_size_once(monkeypatch):
+@pytest.mark.parametrize(("one_by_one", "compiled_sizes"), [(2000, [1, 10, 5]), (0, [10, 5])])
+def test_fit_compiled_with_sgd_and_a_smaller_last_batch_compiles_each_size_once(
+    monkeypatch, one_by_one, compiled_sizes
+):
+    """The first epoch (up to ONE_BY_ONE_SAMPLES samples) runs one sample's graph (size 1) per
+    sample; later batches a graph per batch size, each compiled once."""
     import nn.train
 
     sizes = []
@@ -106,11 +111,12 @@ def test_fit_compiled_with_sgd_and_a_smaller_last_batch_compiles_each_size_once(
         original(self, model, X, loss)
 
     monkeypatch.setattr(nn.train.CompiledBatchLoss, "__init__", counting)
+    monkeypatch.setattr(nn.train, "ONE_BY_ONE_SAMPLES", one_by_one)
     X, y = make_moons(n=25, seed=0)
     model = MLP(2, [4, 1], seed=0)
     fit(model, X, y, "hinge", SGD(model.parameters(), lr=0.1), epochs=3, batch_size=10,
         progress=False, compiled=True)  # fmt: skip
-    assert sizes == [10, 5]
+    assert sizes == compiled_sizes
 
 
 @pytest.mark.parametrize(
