@@ -92,9 +92,16 @@ def binary_cross_entropy(logits, labels: Sequence) -> Value:
                 f"binary_cross_entropy label at index {index} is {y!r}; labels must be 0 or 1 "
                 "(or a probability in between)"
             )
-        # NOTE: -[y log sigmoid(z) + (1-y) log(1 - sigmoid(z))] = softplus(z) - y z, and
-        # softplus never overflows, so logits of +-1000 are fine.
-        terms.append(z.softplus() - y * z if y else z.softplus())
+        # NOTE: -[y log sigmoid(z) + (1-y) log(1 - sigmoid(z))] is (1-y) softplus(z) plus
+        # y softplus(-z), two terms >= 0, so nothing cancels: softplus(z) - y z, the same number,
+        # loses all its digits when y = 1 and z is large (z = 40: 0.0 for 4.2e-18). softplus
+        # never overflows, so logits of +-1000 are fine.
+        if y == 0.0:
+            terms.append(z.softplus())
+        elif y == 1.0:
+            terms.append((-z).softplus())
+        else:
+            terms.append((1.0 - y) * z.softplus() + y * (-z).softplus())
     return mean(terms)
 
 

@@ -266,11 +266,12 @@ class CompiledBatchLoss:
     Inputs and targets are leaves whose data each call sets, so one graph serves every batch of
     its size, and the loss is built so that nothing a label decides is frozen into the graph:
     hinge scores are multiplied by label leaves (then scored against +1), mse subtracts target
-    leaves, bce always subtracts y*z (0*z when y = 0), cross_entropy picks the true logit as the
-    sum of one-hot leaves times the logits. Each adds exact zeros or multiplies by exactly 1, so
-    losses and outputs are the floats of `batch_loss`, and so are the gradients, except that for
-    cross_entropy they agree to rounding only: the eager graph's order, hence the order in which
-    a hidden unit's gradient terms are summed, depends on the true class. cross_entropy's
+    leaves, bce always adds both (1-y) softplus(z) and y softplus(-z), cross_entropy picks the
+    true logit as the sum of one-hot leaves times the logits. Each adds exact zeros or multiplies
+    by exactly 1 (for finite logits), so losses and outputs are the floats of `batch_loss`, and
+    so are the gradients, except that for cross_entropy they agree to rounding only: the eager
+    graph's order, hence the order in which a hidden unit's gradient terms are summed, depends
+    on the true class. cross_entropy's
     log-sum-exp subtracts each sample's largest logit, a constant read from data, so nothing
     overflows: a second compiled graph computes the logits first and the shifts are leaves too.
     """
@@ -360,8 +361,14 @@ def _mse_of_leaves(outputs: list, targets: list) -> Value:
 
 
 def _bce_of_leaves(outputs: list, targets: list) -> Value:
-    # softplus(z) - y*z; for y = 0 it subtracts an exact zero where the eager loss doesn't.
-    return mean([z.softplus() - y * z for z, y in zip(outputs, targets, strict=True)])
+    # (1-y) softplus(z) + y softplus(-z), as binary_cross_entropy writes it for a label between
+    # 0 and 1; for y = 0 or 1 one term is an exact 0 (for a finite z) where the eager loss
+    # leaves it out, so the floats are the same.
+    terms = [
+        (1.0 - y) * z.softplus() + y * (-z).softplus()
+        for z, y in zip(outputs, targets, strict=True)
+    ]
+    return mean(terms)
 
 
 # hinge, mse or bce of outputs against target leaves, with the eager loss's floats

@@ -215,3 +215,16 @@ def test_loss_record_threshold_is_where_its_prediction_changes_class(name, label
     threshold = loss.threshold(labels)
     below, above = loss.predict(threshold - 1e-9, classes), loss.predict(threshold + 1e-9, classes)
     assert [below, above] == classes
+
+
+@pytest.mark.parametrize(("z", "label"), [(40.0, 1), (-40.0, 0), (700.0, 1), (35.5, 1), (-3.0, 1)])
+def test_binary_cross_entropy_keeps_its_digits_for_confident_right_predictions(z, label):
+    """-log sigmoid(z) = log1p(exp(-z)): 4.2e-18 at z = 40, not 0.0 (softplus(z) - z cancels)."""
+    logit = Value(z)
+    loss = binary_cross_entropy([logit], [label])
+    loss.backward()
+    margin = z if label == 1 else -z  # how confidently right the prediction is
+    assert loss.data == pytest.approx(math.log1p(math.exp(-margin)), rel=1e-15, abs=0.0)
+    # d/dz = sigmoid(z) - label = -sigmoid(-margin) for label 1, sigmoid(-margin) for label 0
+    expected = 1.0 / (1.0 + math.exp(margin)) * (-1.0 if label == 1 else 1.0)
+    assert logit.grad == pytest.approx(expected, rel=1e-12, abs=0.0)
