@@ -8,7 +8,7 @@ from autograd.explain import explain
 from autograd.mode import is_grad_enabled, no_grad, scope, set_grad_enabled
 from autograd.player import step_through
 from autograd.steps import backward_steps
-from autograd.value import Value
+from autograd.value import Value, dot_product
 
 __version__ = "0.1.0"  # the one place: pyproject.toml reads it, `scalargrad --version` prints it
 
@@ -16,6 +16,7 @@ __all__ = [
     "Value",
     "backward_steps",
     "compile",
+    "dot_product",
     "draw_dot",
     "explain",
     "grad",

@@ -327,6 +327,7 @@ class _Generator:
         # placed: a node is placed once its parents are; one that waits for them is pushed back
         # and checked again when popped. One pass over ~10**6 nodes: no helper calls.
         stack = []
+        expanded = {}  # n-ary node -> the last sum of the products and sums that compute it
         node = root
         if root._op is None:
             where[root] = -1
@@ -334,6 +335,19 @@ class _Generator:
             node = None
         while node is not None:
             if node not in where:
+                if node._dx is None and node._dy is None:  # an n-ary node (dot_product)
+                    last = expanded.get(node)
+                    if last is not None:  # its terms are placed: it is their last sum
+                        where[node] = where[last]
+                        node = stack.pop() if stack else None
+                        continue
+                    waiting = [p for p in node._x if p not in where and p._op is not None]
+                    stack.append(node)
+                    if not waiting:  # now compute it as the products and sums it stands for
+                        waiting = [expanded.setdefault(node, _terms(node))]
+                    stack.extend(waiting)  # its last parent is walked first, as backward does
+                    node = stack.pop()
+                    continue
                 x = node._x if node._dx is not None else None
                 if x is not None and x not in where:
                     if x._op is None:
@@ -446,6 +460,26 @@ class _Generator:
                 flags |= _ROOT
             key.append((op, x, y, flags))
         return (tuple(key), tuple(data)), values
+
+
+class _Term:
+    """A product or a sum that compiled code computes for part of an n-ary node: dot_product's
+    w0*x0 + w1*x1 + ... as (w0*x0 + w1*x1) + ..., the same floats in the same order."""
+
+    __slots__ = ("_dx", "_dy", "_op", "_x", "_y")
+
+    def __init__(self, op: Op, x, y):
+        self._op, self._x, self._y = op, x, y
+        self._dx = self._dy = 1.0  # both inputs are nodes (only `is None` is ever asked)
+
+
+def _terms(node: Value) -> _Term:
+    """The last of the sums that compute dot node `node` from its parents (w0, x0, w1, x1, ...)."""
+    factors = node._x
+    total = _Term(OPS["mul"], factors[0], factors[1])
+    for k in range(2, len(factors), 2):
+        total = _Term(OPS["add"], total, _Term(OPS["mul"], factors[k], factors[k + 1]))
+    return total
 
 
 def _constant(op: Op, position: int, number: float, values: list) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from autograd.files import positive_int
 from autograd.naming import derived_names, format_constant, format_number
-from autograd.ops import OPS
+from autograd.ops import DOT, OPS
 from autograd.value import Value
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -31,7 +31,7 @@ BOUNDED_EFFORT = " nslimit=1 nslimit1=1 splines=line"
 ZERO_GRADS_CAPTION = "grads are 0: call backward() first"
 
 # How an op node reads: its symbol from the rule table (`+`), else its name (`tanh`).
-_SYMBOLS = {op.name: op.symbol or op.name for op in OPS.values()}
+_SYMBOLS = {op.name: op.symbol or op.name for op in (*OPS.values(), DOT)}
 # The diverging scale: white at grad 0, these at the largest |grad| in the picture.
 _NEGATIVE, _POSITIVE, _WHITE = (67, 147, 195), (214, 96, 77), (255, 255, 255)
 _NAN_FILL = "#dddddd"
@@ -477,6 +477,8 @@ def _quote(text: str) -> str:
 def _op_text(node: Value) -> str:
     """How an op node reads; a binary op with a constant input shows it in place, e.g. `* 3`."""
     symbol = _SYMBOLS[node.op]
+    if node.op == "dot":  # n-ary: its inputs are all Values
+        return symbol
     # The engine keeps an op's inputs in _x/_y: a Value, a constant float, or None (no input).
     left, right = (None if isinstance(x, Value) else x for x in (node._x, node._y))
     if left is not None:

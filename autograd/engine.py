@@ -22,6 +22,11 @@ class Node:
     constant float (_y is None for a unary op). _dx, _dy: d self / d input for the inputs that
     are nodes, None for constants; so the parents are the inputs with a local grad.
     _tag: label and scope together (a mode.Tag, shared by every node made in one scope).
+
+    An n-ary node (`dot_product`, the one op with more than two inputs) has no _dx or _dy: its
+    _x is the tuple of its parents and _y the tuple of their local grads. A binary or unary op
+    always has at least one Value input, so "_dx and _dy both None" marks an n-ary node for
+    free in the loops below, which test _dx and _dy anyway.
     """
 
     # NOTE: a leaf fills only data, grad and _op: its _x, _y, _dx, _dy (and _tag, outside any
@@ -31,10 +36,17 @@ class Node:
     __slots__ = ("_dx", "_dy", "_op", "_tag", "_x", "_y", "data", "grad")
 
 
-def _parents(node: Node) -> Iterable[Node]:
+def inputs(node: Node) -> list[tuple[Node, float]]:
+    """(parent, d node / d parent) for each parent of `node`, in argument order."""
     if node._op is None:
-        return ()
-    return [x for x, dx in ((node._x, node._dx), (node._y, node._dy)) if dx is not None]
+        return []
+    if node._dx is None and node._dy is None:  # an n-ary node
+        return list(zip(node._x, node._y, strict=True))
+    return [(x, dx) for x, dx in ((node._x, node._dx), (node._y, node._dy)) if dx is not None]
+
+
+def _parents(node: Node) -> Iterable[Node]:
+    return [parent for parent, _ in inputs(node)]
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -107,6 +119,9 @@ def backward(root: Node, gradient: float = 1.0) -> None:
             dy = node._dy
             if dy is not None:
                 node._y.grad += dy * g
+            elif dx is None:  # an n-ary node: its parents and local grads are tuples
+                for parent, local in zip(node._x, node._y, strict=True):
+                    parent.grad += local * g
         # An infinite or nan gradient times relu's 0 made a nan, which reaches a leaf: pass
         # again, letting relu select as PyTorch's does. Any nan makes this pass run twice.
         if any(leaf.grad != leaf.grad for leaf, _ in leaves):
@@ -146,12 +161,32 @@ def _walk(root: Node, leaves: list) -> list[Node]:
         if mark is not placed:
             if mark is not opened:
                 # The parents still to place: nodes (a local grad is set) that are not leaves.
-                x = node._x if node._dx is not None else None
-                if x is not None and x.grad is placed:
+                if node._dx is not None:
+                    x = node._x
+                    if x.grad is placed:
+                        x = None
+                    elif x._op is None:
+                        leaves.append((x, x.grad))
+                        x.grad = placed
+                        x = None
+                elif node._dy is None:  # an n-ary node: its parents are the tuple _x
+                    waiting = []
+                    for parent in node._x:
+                        if parent.grad is placed:
+                            continue
+                        if parent._op is None:
+                            leaves.append((parent, parent.grad))
+                            parent.grad = placed
+                        else:
+                            waiting.append(parent)
+                    if waiting:
+                        stack.append(node)
+                        node.grad = opened
+                        stack.extend(waiting)  # its last parent is walked first, as y before x
+                        node = stack.pop()
+                        continue
                     x = None
-                elif x is not None and x._op is None:
-                    leaves.append((x, x.grad))
-                    x.grad = placed
+                else:
                     x = None
                 y = node._y if node._dy is not None else None
                 if y is not None and y.grad is placed:
@@ -184,8 +219,8 @@ def _pass_selecting(root: Node, gradient: float, order: list[Node], leaves: list
     for node in reversed(order):
         g = node.grad
         selects = node._op.selects
-        for parent, local_grad in ((node._x, node._dx), (node._y, node._dy)):
-            if local_grad is not None and not (selects and local_grad == 0):
+        for parent, local_grad in inputs(node):
+            if not (selects and local_grad == 0):
                 parent.grad += local_grad * g
 
 
@@ -222,14 +257,25 @@ def _gradients(output: Node, create_graph: bool) -> dict:
         g = grads.get(node)
         if g is None:  # only reached through a relu that passes nothing
             continue
-        for index, (parent, local_grad) in enumerate(((node._x, node._dx), (node._y, node._dy))):
-            if local_grad is None:
-                continue
-            if create_graph:
-                local_grad = op.value_grads[index](node._x, node._y, node)
+        pairs = inputs(node)
+        if create_graph:  # each local derivative rebuilt from its rule, on Values
+            pairs = list(zip([p for p, _ in pairs], _value_local_grads(node), strict=True))
+        for parent, local_grad in pairs:
             if op.selects and isinstance(local_grad, float) and local_grad == 0:
                 continue  # relu passes nothing here, even an infinite gradient (as PyTorch)
             contribution = local_grad * g
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
+
+
+def _value_local_grads(node: Node) -> list:
+    """d node / d parent for each parent, as Values (or numbers) that can be differentiated."""
+    if node._dx is None and node._dy is None:  # n-ary: an op says how (dot: the other factor)
+        return node._op.value_local_grads(node)
+    rules = node._op.value_grads
+    return [
+        rules[position](node._x, node._y, node)
+        for position, local in enumerate((node._dx, node._dy))
+        if local is not None
+    ]

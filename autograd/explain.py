@@ -42,6 +42,10 @@ def printable(label: str) -> str:
 
 def _derived_name(node: Value, operands: list[str]) -> str:
     operands = ["…" if len(name) > _LONGEST_OPERAND else name for name in operands]
+    if node.op == "dot":  # w1*x1 + w2*x2 + …
+        pairs = zip(operands[0::2], operands[1::2], strict=True)
+        products = [f"{_operand(a, '*')}*{_operand(b, '*')}" for a, b in pairs]
+        return " + ".join(products[:2]) + (" + …" if len(products) > 2 else "")
     infix = _INFIX.get(node.op)
     if infix is not None and len(operands) == 2:
         return _operand(operands[0], infix) + infix + _operand(operands[1], infix)

@@ -42,7 +42,8 @@ def derived_names(order: Iterable[Value]) -> dict[Value, str]:
 
 
 def _derive(node: Value, names: dict) -> tuple[str, int, bool]:
-    operands = [_operand(x, names) for x in (node._x, node._y) if x is not None]
+    inputs = node.parents if node.op == "dot" else (node._x, node._y)
+    operands = [_operand(x, names) for x in inputs if x is not None]
     name, precedence = _combine(node, operands, elide=False)
     if len(name) > NAME_LIMIT:
         name, precedence = _combine(node, operands, elide=True)
@@ -63,6 +64,13 @@ def _combine(node: Value, operands: list, elide: bool) -> tuple[str, int]:
         for text, precedence, derived in operands
     ]
     op = node._op.name
+    if op == "dot":  # w1*x1 + w2*x2 + …: its first two products, then how many more
+        products = [
+            "*".join(f"({t})" if p < _INFIX["mul"][1] else t for t, p in texts[k : k + 2])
+            for k in range(0, len(texts), 2)
+        ]
+        shown = " + ".join(products[:2]) + (" + …" if len(products) > 2 else "")
+        return shown, _INFIX["add"][1]
     if op in _INFIX and len(texts) == 2:
         symbol, precedence = _INFIX[op]
         (left, left_precedence), (right, right_precedence) = texts

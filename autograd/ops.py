@@ -302,6 +302,38 @@ FUNCTIONS: dict[str, Op] = {
 }
 
 
+class NaryOp:
+    """An op of any number of inputs, outside the rule table: the table's rules are written for
+    x and y. Its node keeps parents and local grads as tuples (see engine.Node)."""
+
+    __slots__ = ("doc", "name", "selects", "symbol")
+
+    def __init__(self, name: str, symbol: str, doc: str):
+        self.name = name
+        self.symbol = symbol
+        self.doc = doc
+        self.selects = False
+
+    def value_local_grads(self, node) -> list:
+        """d node / d parent for each parent, as Values (for create_graph)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"NaryOp({self.name!r})"
+
+
+class _Dot(NaryOp):
+    """w0*x0 + w1*x1 + ...: its parents are (w0, x0, w1, x1, ...), and the derivative with
+    respect to each is the other factor of its product."""
+
+    def value_local_grads(self, node) -> list:
+        parents = node._x
+        return [parents[k ^ 1] for k in range(len(parents))]  # 0 <-> 1, 2 <-> 3, ...
+
+
+DOT = _Dot("dot", "·", "dot_product(ws, xs): w0*x0 + w1*x1 + ... as one node")
+
+
 def _data(x) -> float:
     return x if isinstance(x, (int, float)) else x.data
 

@@ -116,6 +116,9 @@ class Player:
             first, second = node.parents
             other = second if step.parent is first else first
             return reference(self._names[other])
+        if node.op == "dot" and node.parents.count(step.parent) == 1:  # the other factor
+            other = node.parents[node.parents.index(step.parent) ^ 1]
+            return reference(self._names[other])
         if node.op in ("add", "sub", "neg", "mul"):
             return short_number(step.local)
         return f"d{reference(self._names[node])}/d{reference(self._names[step.parent])}"

@@ -178,8 +178,18 @@ def run_all(workers: dict[str, Worker], data, weights, quick: bool, rounds: int)
     timed[row] = alternate(w7, "w7", (w7_weights, 0.01), rounds, calls=2)
     add_timed_rows(rows, row, timed[row])
 
+    # The same step with every weighted sum written as scalargrad's dot_product (one n-ary node
+    # instead of 2n-1 binary ones); slotted, which has no such op, runs the plain step again.
+    row = "W7 transformer step, dot_product"
+    print(f"\n{row}: scalargrad's weighted sums as dot_product; slotted as written")
+    fused = {n: w for n, w in everything.items() if n in ("scalargrad", "slotted")}
+    problems += check_agreement(fused, "w7_gradients", (w7_weights, True))
+    timed[row] = alternate(fused, "w7", (w7_weights, 0.01, True), rounds, calls=2)
+    add_timed_rows(rows, row, timed[row])
+
     for row, other, at_least in (
         ("W7 transformer step", "slotted", 2.5),
+        ("W7 transformer step, dot_product", "slotted", 2.5),
         ("W1 MLP step", "slotted", 2.0),
         ("W1 MLP step", "micrograd", 20),
         ("W1 MLP step", "torch", 8),

@@ -571,8 +571,16 @@ def w7_tokens() -> list[int]:
     return [end, *(ord(letter) - ord("a") for letter in W7_NAME), end][: CONTEXT + 1]
 
 
-def linear(x: list, rows: list) -> list:
-    return [sum(w * xi for w, xi in zip(row, x, strict=True)) for row in rows]
+def weighted_sum(ws: list, xs: list):
+    """sum(w * x): the 2026 script's way, on every engine."""
+    return sum(w * xi for w, xi in zip(ws, xs, strict=True))
+
+
+def fused_sum(ws: list, xs: list):
+    """scalargrad's `dot_product`: the same number as one n-ary node (W7, dot_product row)."""
+    from autograd import dot_product
+
+    return dot_product(ws, xs)
 
 
 class Transformer:
@@ -581,8 +589,11 @@ class Transformer:
     16-64-16 with relu squared (each with a residual), a linear head; mean cross-entropy over
     the sequence; Adam."""
 
-    def __init__(self, make: Callable, weights: dict[str, list[list[float]]]):
+    def __init__(self, make: Callable, weights: dict[str, list[list[float]]], fused: bool = False):
         self.matrices = {name: [[make(w) for w in row] for row in m] for name, m in weights.items()}
+        # Every weighted sum (linear layers, attention scores and mixing, the norm's sum of
+        # squares) as one dot_product node, for scalargrad's dot_product row; off: sum(w * x).
+        self.dot = fused_sum if fused else weighted_sum
         self.parameters = [p for m in self.matrices.values() for row in m for p in row]
         micrograd = make.__module__ == "micrograd.engine"
         self.exp = micrograd_exp if micrograd else lambda v: v.exp()
@@ -597,10 +608,12 @@ class Transformer:
         total = sum(exps)
         return [e / total for e in exps]
 
-    @staticmethod
-    def rms_norm(x: list) -> list:
-        scale = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5
+    def rms_norm(self, x: list) -> list:
+        scale = (self.dot(x, x) / len(x) + 1e-5) ** -0.5
         return [xi * scale for xi in x]
+
+    def linear(self, x: list, rows: list) -> list:
+        return [self.dot(row, x) for row in rows]
 
     def logits(self, token: int, position: int, keys: list, values: list) -> list:
         """The next token's logits at `position`; appends this position's key and value."""
@@ -609,27 +622,24 @@ class Transformer:
         x = self.rms_norm(x)
         residual = x
         x = self.rms_norm(x)
-        q, k, v = linear(x, m["query"]), linear(x, m["key"]), linear(x, m["value"])
+        q, k, v = self.linear(x, m["query"]), self.linear(x, m["key"]), self.linear(x, m["value"])
         keys.append(k)
         values.append(v)
         attended = []
         for head in range(HEADS):
             s = slice(head * HEAD_SIZE, (head + 1) * HEAD_SIZE)
             q_head = q[s]
-            scores = [
-                sum(qi * ki for qi, ki in zip(q_head, key[s], strict=True)) / HEAD_SIZE**0.5
-                for key in keys
-            ]
+            scores = [self.dot(q_head, key[s]) / HEAD_SIZE**0.5 for key in keys]
             weights = self.softmax(scores)
             attended += [
-                sum(w * value[s][j] for w, value in zip(weights, values, strict=True))
-                for j in range(HEAD_SIZE)
+                self.dot(weights, [value[s][j] for value in values]) for j in range(HEAD_SIZE)
             ]
-        x = [a + r for a, r in zip(linear(attended, m["attention_out"]), residual, strict=True)]
+        mixed = self.linear(attended, m["attention_out"])
+        x = [a + r for a, r in zip(mixed, residual, strict=True)]
         residual = x
-        hidden = [h.relu() ** 2 for h in linear(self.rms_norm(x), m["mlp_in"])]
-        x = [a + r for a, r in zip(linear(hidden, m["mlp_out"]), residual, strict=True)]
-        return linear(x, m["head"])
+        hidden = [h.relu() ** 2 for h in self.linear(self.rms_norm(x), m["mlp_in"])]
+        x = [a + r for a, r in zip(self.linear(hidden, m["mlp_out"]), residual, strict=True)]
+        return self.linear(x, m["head"])
 
     def loss(self, tokens: list[int]):
         """Mean cross-entropy of predicting tokens[1:] from tokens[:-1]."""
@@ -681,20 +691,23 @@ class CompiledTransformer(Transformer):
         return loss
 
 
-def transformer(make, weights) -> Transformer:
-    return (CompiledTransformer if make is CompiledValue else Transformer)(make, weights)
+def transformer(make, weights, fused: bool = False) -> Transformer:
+    """The W7 model for this engine; `fused` (scalargrad only, others ignore it): dot_product."""
+    if make is CompiledValue:
+        return CompiledTransformer(make, weights)
+    return Transformer(make, weights, fused=fused and make is scalar_maker("scalargrad"))
 
 
-def w7_step_factory(make, weights, lr: float) -> Callable[[], float]:
+def w7_step_factory(make, weights, lr: float, fused: bool = False) -> Callable[[], float]:
     """One W7 training step on a model that persists across calls."""
-    model = transformer(make, weights)
+    model = transformer(make, weights, fused)
     tokens = w7_tokens()
     return lambda: model.step(tokens, lr)
 
 
-def w7_gradients(make, weights) -> tuple[float, list[float]]:
+def w7_gradients(make, weights, fused: bool = False) -> tuple[float, list[float]]:
     """W7's loss and gradients from `weights`."""
-    model = transformer(make, weights)
+    model = transformer(make, weights, fused)
     loss = model.step(w7_tokens(), lr=0.0)
     return float(loss), model.gradients()
 

@@ -146,7 +146,8 @@ def test_the_parser_and_the_pictures_take_the_tables_names():
     from autograd import dot, expression
 
     assert set(expression.FUNCTIONS) == set(ops.FUNCTIONS)
-    assert dot._SYMBOLS == {name: op.symbol or name for name, op in ops.OPS.items()}
+    table = {name: op.symbol or name for name, op in ops.OPS.items()}
+    assert dot._SYMBOLS == {**table, "dot": ops.DOT.symbol}  # dot_product is the one n-ary op
 
 
 def test_no_import_cycle_between_autograd_modules():

@@ -139,9 +139,12 @@ def imports_source(ops) -> str:
         for source in (op.forward_source, *op.grad_sources):
             names |= ops.rule_names(source)
     constants = {constant_name(op) for op in ops.OPS.values()}
-    from_ops = sorted(constants | (names & vars(ops).keys()) | {"Op"}, key=_isort_order)
+    hand_written = {"DOT", "Op"}  # what the hand-written part of value.py takes from ops.py
+    from_ops = sorted(constants | (names & vars(ops).keys()) | hand_written, key=_isort_order)
     from_math = sorted(names - vars(ops).keys() - {"abs"})
     lines = ["import numbers\n"]
+    lines.append("from collections.abc import Sequence\n")
+    lines.append("from itertools import chain\n")
     if from_math:
         lines.append(f"from math import {', '.join(from_math)}\n")
     lines.append("\nfrom autograd import engine\n")
