@@ -135,7 +135,10 @@ class CompiledGraph:
         finally:
             if collecting:
                 gc.enable()
-        self._order = generator.interior  # the ops, to find the one a domain error comes from
+        # The ops (dot nodes as their _Terms), to find the one a domain error comes from.
+        self._order = generator.interior
+        self._dots = {last: node for node, last in generator.expanded.items()}
+        self._size = sum(isinstance(node, Value) for node in generator.where)  # Values traced
         self._kept_slots = [generator.value_slot[generator.where[node]] for node in keep]
         self._store: list | None = None  # the last call's values, for kept_values
         self._blank = [0.0] * (generator.store_size - len(self.leaves))  # all but leaf data
@@ -203,11 +206,13 @@ class CompiledGraph:
                 values[node] = op.forward(x, y)
             except (ArithmeticError, ValueError) as op_error:
                 raise domain_error(op, op_error, x, y) from None
+            dot = self._dots.get(node)
+            if dot is not None:  # the last sum of a dot node's terms is the dot's value
+                values[dot] = values[node]
         raise error  # not a forward error: the fast path met something the checked one did not
 
     def __repr__(self) -> str:
-        leaves = len(self.leaves)
-        return f"CompiledGraph({len(self._order) + leaves} nodes, {leaves} leaves)"
+        return f"CompiledGraph({self._size} nodes, {len(self.leaves)} leaves)"
 
 
 def compile(
@@ -309,8 +314,9 @@ class _Generator:
     def _number(self, root: Value) -> None:
         """Number the graph's nodes in one depth-first pass, and note what the chunks need.
 
-        interior: the op nodes, parents first, in `topological_order`'s order (so gradients
-        add up in the eager engine's order); leaves: the leaves, in the order met. where: node ->
+        interior: the ops, parents first, in `topological_order`'s order (so gradients add up
+        in the eager engine's order), a dot node as the _Terms that compute it (see expanded);
+        leaves: the leaves, in the order met. where: node ->
         its position, i for interior[i], -1 - k for leaves[k]. Per interior node: inputs (x, y
         positions, None for a constant or no y), users (how many interior nodes use it),
         last_user, and shapes (what the chunk cutter looks at, see _SHAPES).
@@ -327,7 +333,8 @@ class _Generator:
         # placed: a node is placed once its parents are; one that waits for them is pushed back
         # and checked again when popped. One pass over ~10**6 nodes: no helper calls.
         stack = []
-        expanded = {}  # n-ary node -> the last sum of the products and sums that compute it
+        # n-ary node -> the last of the products and sums (_Terms) that compute it
+        self.expanded = expanded = {}
         node = root
         if root._op is None:
             where[root] = -1

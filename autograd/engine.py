@@ -32,12 +32,14 @@ class Node:
     # NOTE: a leaf fills only data, grad and _op: its _x, _y, _dx, _dy (and _tag, outside any
     # scope until a label is set) stay empty, and nothing reads them unless _op is set. Python's
     # cyclic garbage collector skips empty slots, which makes its full collections a little
-    # cheaper; and a node refers to no tuple or closure of its own, so a graph costs little memory.
+    # cheaper; and a binary node refers to no tuple or closure of its own, so a graph costs little
+    # memory (a dot node, which stands for 2n-1 binary ones, holds two tuples).
     __slots__ = ("_dx", "_dy", "_op", "_tag", "_x", "_y", "data", "grad")
 
 
-def inputs(node: Node) -> list[tuple[Node, float]]:
-    """(parent, d node / d parent) for each parent of `node`, in argument order."""
+def parents_and_locals(node: Node) -> list[tuple[Node, float]]:
+    """(parent, d node / d parent) for each parent of `node`, in the order of its arguments
+    (a dot node's: w0, x0, w1, x1, ...)."""
     if node._op is None:
         return []
     if node._dx is None and node._dy is None:  # an n-ary node
@@ -46,7 +48,11 @@ def inputs(node: Node) -> list[tuple[Node, float]]:
 
 
 def _parents(node: Node) -> Iterable[Node]:
-    return [parent for parent, _ in inputs(node)]
+    if node._op is None:
+        return ()
+    if node._dx is None and node._dy is None:  # an n-ary node
+        return node._x
+    return [x for x, dx in ((node._x, node._dx), (node._y, node._dy)) if dx is not None]
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -219,7 +225,7 @@ def _pass_selecting(root: Node, gradient: float, order: list[Node], leaves: list
     for node in reversed(order):
         g = node.grad
         selects = node._op.selects
-        for parent, local_grad in inputs(node):
+        for parent, local_grad in parents_and_locals(node):
             if not (selects and local_grad == 0):
                 parent.grad += local_grad * g
 
@@ -257,10 +263,15 @@ def _gradients(output: Node, create_graph: bool) -> dict:
         g = grads.get(node)
         if g is None:  # only reached through a relu that passes nothing
             continue
-        pairs = inputs(node)
         if create_graph:  # each local derivative rebuilt from its rule, on Values
-            pairs = list(zip([p for p, _ in pairs], _value_local_grads(node), strict=True))
+            pairs = zip(_parents(node), _value_local_grads(node), strict=True)
+        elif node._dx is None and node._dy is None:  # an n-ary node
+            pairs = zip(node._x, node._y, strict=True)
+        else:
+            pairs = ((node._x, node._dx), (node._y, node._dy))
         for parent, local_grad in pairs:
+            if local_grad is None:
+                continue
             if op.selects and isinstance(local_grad, float) and local_grad == 0:
                 continue  # relu passes nothing here, even an infinite gradient (as PyTorch)
             contribution = local_grad * g

@@ -64,13 +64,13 @@ def _combine(node: Value, operands: list, elide: bool) -> tuple[str, int]:
         for text, precedence, derived in operands
     ]
     op = node._op.name
-    if op == "dot":  # w1*x1 + w2*x2 + …: its first two products, then how many more
+    if op == "dot":  # w1*x1 + w2*x2 + …: its first two products (the first one if elided)
         products = [
             "*".join(f"({t})" if p < _INFIX["mul"][1] else t for t, p in texts[k : k + 2])
             for k in range(0, len(texts), 2)
         ]
-        shown = " + ".join(products[:2]) + (" + …" if len(products) > 2 else "")
-        return shown, _INFIX["add"][1]
+        shown = products[:1] if elide else products[:2]
+        return " + ".join(shown) + (" + …" if len(products) > len(shown) else ""), _INFIX["add"][1]
     if op in _INFIX and len(texts) == 2:
         symbol, precedence = _INFIX[op]
         (left, left_precedence), (right, right_precedence) = texts

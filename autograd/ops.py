@@ -331,7 +331,7 @@ class _Dot(NaryOp):
         return [parents[k ^ 1] for k in range(len(parents))]  # 0 <-> 1, 2 <-> 3, ...
 
 
-DOT = _Dot("dot", "·", "dot_product(ws, xs): w0*x0 + w1*x1 + ... as one node")
+DOT = _Dot("dot", "dot", "dot_product(ws, xs): w0*x0 + w1*x1 + ... as one node")
 
 
 def _data(x) -> float:

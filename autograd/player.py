@@ -90,11 +90,11 @@ class Player:
         lines = [f"Step {number} of {count}: {self._names[node]} passes its grad to its parents"]
         if node is self.output:
             lines[0] += f" (backward starts with {name}.grad = 1)"
-        for step in steps:
+        for position, step in enumerate(steps):  # a node's steps come in `parents` order
             parent = reference(self._names[step.parent])
             upstream, local = short_number(step.upstream), short_number(step.local)
             line = (
-                f"{parent}.grad += {name}.grad × {self._local_symbol(step)} = "
+                f"{parent}.grad += {name}.grad × {self._local_symbol(step, position)} = "
                 f"{upstream} × {local} = {short_number(step.contribution)}"
             )
             before = received.get(step.parent)
@@ -109,16 +109,17 @@ class Player:
             lines.append("Done: these are the grads backward() gives.")
         return "\n".join(lines)
 
-    def _local_symbol(self, step: Step) -> str:
-        """d node / d parent as a learner writes it: the other factor of a product, 1 for a sum."""
+    def _local_symbol(self, step: Step, position: int) -> str:
+        """d node / d parent as a learner writes it: the other factor of a product, 1 for a sum.
+
+        `position`: which of the node's parents the step is for (a parent may appear twice)."""
         node = step.node
         if node.op == "mul" and len(node.parents) == 2:
             first, second = node.parents
             other = second if step.parent is first else first
             return reference(self._names[other])
-        if node.op == "dot" and node.parents.count(step.parent) == 1:  # the other factor
-            other = node.parents[node.parents.index(step.parent) ^ 1]
-            return reference(self._names[other])
+        if node.op == "dot":  # parents (w0, x0, w1, x1, ...): the other factor of its product
+            return reference(self._names[node.parents[position ^ 1]])
         if node.op in ("add", "sub", "neg", "mul"):
             return short_number(step.local)
         return f"d{reference(self._names[node])}/d{reference(self._names[step.parent])}"

@@ -92,13 +92,14 @@ class Value(engine.Node):
 
     @property
     def parents(self) -> tuple[Value, ...]:
-        """The Values this one was computed from, in argument order (`a * a` lists `a` twice)."""
-        return tuple(parent for parent, _ in engine.inputs(self))
+        """The Values this one was computed from, in argument order (`a * a` lists `a` twice;
+        `dot_product(ws, xs)` lists w0, x0, w1, x1, ...)."""
+        return tuple(parent for parent, _ in engine.parents_and_locals(self))
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent, in the order of `parents`."""
-        return tuple(local for _, local in engine.inputs(self))
+        return tuple(local for _, local in engine.parents_and_locals(self))
 
     def backward(self, gradient: float = 1.0) -> None:
         """Add d self / d leaf * gradient to every leaf's `.grad` (see `autograd.engine`)."""
@@ -799,17 +800,24 @@ def dot_product(ws: Sequence[Value], xs: Sequence[Value]) -> Value:
     The terms add up left to right, as `sum` does on floats (Python 3.11). ws and xs are
     sequences of Values of one length, at least 1 (a number is no Value: wrap it).
     """
+    for name, items in (("ws", ws), ("xs", xs)):
+        if isinstance(items, (Value, set, frozenset, dict)) or not hasattr(items, "__iter__"):
+            raise TypeError(
+                f"dot_product takes two sequences of Values, in order; {name} is a "
+                f"{type(items).__name__}"
+            )
     ws, xs = list(ws), list(xs)
     if len(ws) != len(xs) or not ws:
         raise ValueError(
-            f"dot_product needs two sequences of one length, at least 1: got {len(ws)} and "
-            f"{len(xs)}"
+            f"dot_product needs two sequences of the same length, at least 1: got {len(ws)} "
+            f"and {len(xs)}"
         )
     for name, items in (("ws", ws), ("xs", xs)):
         for index, item in enumerate(items):
             if not isinstance(item, Value):
                 raise TypeError(
-                    f"dot_product {name}[{index}] must be a Value, got {type(item).__name__}"
+                    f"dot_product {name}[{index}] must be a Value, got {type(item).__name__}; "
+                    "wrap a number as Value(x)"
                 )
     w_data = [w.data for w in ws]
     x_data = [x.data for x in xs]

@@ -107,12 +107,16 @@ def test_dot_product_records_interleaved_parents_and_the_other_factors():
 
 def test_dot_product_refuses_what_it_cannot_sum():
     a = Value(1.0)
-    with pytest.raises(ValueError, match="one length"):
+    with pytest.raises(ValueError, match="same length"):
         dot_product([a, a], [a])
     with pytest.raises(ValueError, match="at least 1"):
         dot_product([], [])
-    with pytest.raises(TypeError, match=r"xs\[1\] must be a Value, got float"):
+    with pytest.raises(TypeError, match=r"xs\[1\] must be a Value, got float; wrap a number"):
         dot_product([a, a], [a, 2.0])
+    with pytest.raises(TypeError, match="two sequences of Values, in order; ws is a Value"):
+        dot_product(a, [a])
+    with pytest.raises(TypeError, match="xs is a set"):
+        dot_product([a, a], {a, Value(2.0)})
 
 
 def test_dot_product_in_no_grad_and_in_a_scope():
@@ -166,7 +170,7 @@ def test_compiled_dot_products_equal_eager(chunk_nodes, monkeypatch):
         eager.backward()
         assert value == eager.data
         assert graph.kept_values() == [eager_outputs[2].data]
-        assert compiled == pytest.approx([p.grad for p in parameters], rel=1e-13, abs=1e-15)
+        assert compiled == [p.grad for p in parameters]  # the same floats, in the same order
         for p in parameters:
             p.grad = 0.0
 
@@ -189,3 +193,32 @@ def test_pictures_steps_and_explain_show_a_dot_node_with_one_edge_per_factor():
     text = str(explain(y, ws[0]))
     slope = 1 - math.tanh(-0.875) ** 2
     assert f"{slope * 3.0:.4g}" in text
+
+
+def test_a_compiled_graph_with_dot_nodes_raises_the_eager_domain_error():
+    a, b, d = Value(1.0), Value(2.0), Value(3.0)
+    root = d.log() + dot_product([a], [b]).tanh() + dot_product([a, b], [b, d]).log()
+    graph = compile(root)
+    d.data = -0.5  # only log(d) fails (the second dot is 1*2 + 2*-0.5 = 1)
+    with pytest.raises(ValueError, match=r"log\(x=-0.5\)"):
+        graph()
+    d.data, a.data = 3.0, -10.0  # now the dot (-10*2 + 2*3 = -14) is what log refuses
+    with pytest.raises(ValueError, match=r"log\(x=-14.0\)"):
+        graph()
+    assert (a.grad, b.grad, d.grad) == (0.0, 0.0, 0.0)
+    nodes = len(topological_order(root))  # 3 leaves, 2 logs, 2 dots, a tanh, 2 adds
+    assert nodes == 10
+    assert repr(graph) == "CompiledGraph(10 nodes, 3 leaves)"  # the dots counted as one node
+
+
+def test_the_player_names_the_other_factor_of_each_product_even_for_a_repeated_parent():
+    from autograd import step_through
+
+    a, b = Value(1.5, label="a"), Value(-2.0, label="b")
+    y = dot_product([a, b], [b, a])
+    y.label = "y"
+    text = step_through(y).frames[1].caption
+    assert "a.grad += y.grad × b = 1 × -2 = -2" in text
+    assert "b.grad += y.grad × a = 1 × 1.5 = 1.5" in text
+    assert "b.grad += y.grad × a = 1 × 1.5 = 1.5, so b.grad = 1.5 + 1.5 = 3" in text
+    assert "a.grad += y.grad × b = 1 × -2 = -2, so a.grad = -2 + (-2) = -4" in text
