@@ -263,30 +263,20 @@ def _gradients(output: Node, create_graph: bool) -> dict:
         g = grads.get(node)
         if g is None:  # only reached through a relu that passes nothing
             continue
-        if create_graph:  # each local derivative rebuilt from its rule, on Values
-            pairs = zip(_parents(node), _value_local_grads(node), strict=True)
-        elif node._dx is None and node._dy is None:  # an n-ary node
-            pairs = zip(node._x, node._y, strict=True)
+        nary = node._dx is None and node._dy is None
+        if nary:  # (create_graph: its local derivatives as Values, from the op)
+            local_grads = op.value_local_grads(node) if create_graph else node._y
+            pairs = zip(node._x, local_grads, strict=True)
         else:
             pairs = ((node._x, node._dx), (node._y, node._dy))
-        for parent, local_grad in pairs:
+        for index, (parent, local_grad) in enumerate(pairs):
             if local_grad is None:
                 continue
+            if create_graph and not nary:  # the local derivative rebuilt from its rule, on Values
+                local_grad = op.value_grads[index](node._x, node._y, node)
             if op.selects and isinstance(local_grad, float) and local_grad == 0:
                 continue  # relu passes nothing here, even an infinite gradient (as PyTorch)
             contribution = local_grad * g
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
-
-
-def _value_local_grads(node: Node) -> list:
-    """d node / d parent for each parent, as Values (or numbers) that can be differentiated."""
-    if node._dx is None and node._dy is None:  # n-ary: an op says how (dot: the other factor)
-        return node._op.value_local_grads(node)
-    rules = node._op.value_grads
-    return [
-        rules[position](node._x, node._y, node)
-        for position, local in enumerate((node._dx, node._dy))
-        if local is not None
-    ]
