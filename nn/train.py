@@ -102,7 +102,7 @@ def fit(
     `autograd.compile`: the weights and history of eager training, to rounding, several times
     faster. On moons with batches of 20: the first epoch (one sample's graph compiled, then run
     sample by sample; see ONE_BY_ONE_SAMPLES) ~20 ms against ~50 ms eager, the second (the batch
-    graph compiled) ~60 ms, each later one ~4 ms.
+    graph compiled) ~65 ms, each later one ~4 ms.
 
     Settings that reach >= 95% training accuracy on moons in about 1.5 s (tests/test_nn_train.py):
     `X, y = make_moons(n=100, noise=0.1, seed=0)`; `model = MLP(2, [16, 16, 1], seed=0)`;
