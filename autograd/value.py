@@ -796,9 +796,9 @@ def dot_product(ws: Sequence[Value], xs: Sequence[Value]) -> Value:
 
     A neuron's weighted sum as one node with parents (w0, x0, w1, x1, ...) instead of 2n-1
     nodes: several times faster to build and backpropagate (the benchmark's W7), and what
-    pictures, the player and `explain` show as one step `·`. d/dw_i is x_i, d/dx_i is w_i.
-    The terms add up left to right, as `sum` does on floats (Python 3.11). ws and xs are
-    sequences of Values of one length, at least 1 (a number is no Value: wrap it).
+    pictures, the player and `explain` show as one step, `dot`. d/dw_i is x_i, d/dx_i is w_i.
+    The terms add up left to right, as a sum of Values does. ws and xs are sequences of Values
+    of the same length, at least 1 (a number is no Value: wrap it as Value(x)).
     """
     for name, items in (("ws", ws), ("xs", xs)):
         if isinstance(items, (Value, set, frozenset, dict)) or not hasattr(items, "__iter__"):
