@@ -422,7 +422,19 @@ class _Generator:
         data = []  # the outside inputs (as -1 - k) that are no_grad leaves: no grad slot
         key = []
         values = []
-        # One pass over every node of the graph: spelled out, x and y alike.
+
+        def outside_input(source: int) -> int:
+            """-1 - k for the chunk's k-th outside input; its placeholders when first met."""
+            k = outside.get(source)
+            if k is None:
+                k = outside[source] = len(outside)
+                if source in no_grad:
+                    data.append(-1 - k)
+                    values.append(value_slot[source])
+                else:
+                    values.extend((value_slot[source], grad_slot[source]))
+            return -1 - k
+
         for i in range(start, end):
             node = interior[i]
             op = node._op
@@ -432,29 +444,13 @@ class _Generator:
             elif x >= start:
                 x -= start
             else:
-                k = outside.get(x)
-                if k is None:
-                    k = outside[x] = len(outside)
-                    if x in no_grad:
-                        data.append(-1 - k)
-                        values.append(value_slot[x])
-                    else:
-                        values += (value_slot[x], grad_slot[x])
-                x = -1 - k
+                x = outside_input(x)
             if y is None:  # a constant, or no y
                 y = None if node._y is None else _constant(op, 1, node._y, values)
             elif y >= start:
                 y -= start
             else:
-                k = outside.get(y)
-                if k is None:
-                    k = outside[y] = len(outside)
-                    if y in no_grad:
-                        data.append(-1 - k)
-                        values.append(value_slot[y])
-                    else:
-                        values += (value_slot[y], grad_slot[y])
-                y = -1 - k
+                y = outside_input(y)
             if last_user[i] >= end:
                 flags = _USED_OUTSIDE
                 values += (value_slot[i], grad_slot[i])

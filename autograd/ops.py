@@ -302,36 +302,27 @@ FUNCTIONS: dict[str, Op] = {
 }
 
 
-class NaryOp:
-    """An op of any number of inputs, outside the rule table: the table's rules are written for
-    x and y. Its node keeps parents and local grads as tuples (see engine.Node)."""
+class _Dot:
+    """The op of `dot_product`: w0*x0 + w1*x1 + ... The one op with more than two inputs, so
+    outside the rule table, whose rules are written for x and y: its node keeps its parents
+    (w0, x0, w1, x1, ...) and their local grads as tuples (see engine.Node)."""
 
-    __slots__ = ("doc", "name", "selects", "symbol")
+    __slots__ = ()
+    name = symbol = "dot"
+    doc = "dot_product(ws, xs): w0*x0 + w1*x1 + ... as one node"
+    selects = False
 
-    def __init__(self, name: str, symbol: str, doc: str):
-        self.name = name
-        self.symbol = symbol
-        self.doc = doc
-        self.selects = False
-
-    def value_local_grads(self, node) -> list:
-        """d node / d parent for each parent, as Values (for create_graph)."""
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"NaryOp({self.name!r})"
-
-
-class _Dot(NaryOp):
-    """w0*x0 + w1*x1 + ...: its parents are (w0, x0, w1, x1, ...), and the derivative with
-    respect to each is the other factor of its product."""
-
-    def value_local_grads(self, node) -> list:
+    @staticmethod
+    def value_local_grads(node) -> list:
+        """d node / d parent for each parent, as Values (create_graph): the other factor."""
         parents = node._x
         return [parents[k ^ 1] for k in range(len(parents))]  # 0 <-> 1, 2 <-> 3, ...
 
+    def __repr__(self) -> str:
+        return "DOT"
 
-DOT = _Dot("dot", "dot", "dot_product(ws, xs): w0*x0 + w1*x1 + ... as one node")
+
+DOT = _Dot()
 
 
 def _data(x) -> float:
